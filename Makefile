@@ -1,0 +1,97 @@
+# asyncjob: long-running operations behind a REST API, run as Kubernetes Jobs.
+
+# Pinned tool versions. Tools are cached outside the repository (see hack/tool.sh)
+# and linked into ./bin.
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
+# kube-apiserver and etcd for envtest match client-go's minor (v0.37 -> v1.37).
+KUBE_VERSION ?= v1.37.2
+
+LOCALBIN ?= $(shell pwd)/bin
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+
+GO_TEST_FLAGS ?= -count=1
+ENVTEST_TIMEOUT ?= 20m
+
+# Use bash so recipes can use pipefail.
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate CRDs and RBAC into config/.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+
+.PHONY: fmt
+fmt: ## Run go fmt.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint.
+	$(GOLANGCI_LINT) run
+
+.PHONY: verify-generated
+verify-generated: manifests generate ## Fail when generated files differ from what is committed.
+	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+		echo "generated files are stale: run 'make manifests generate' and commit the result"; \
+		git status --porcelain -- api config; git --no-pager diff --stat -- api config; exit 1; fi
+
+.PHONY: test
+test: manifests generate fmt vet envtest-assets ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
+	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" \
+		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) ./...
+
+.PHONY: test-unit
+test-unit: ## Run only the tests that need no API server.
+	go test $(GO_TEST_FLAGS) -short ./...
+
+.PHONY: envtest-assets
+envtest-assets: ## Build (once) kube-apiserver and etcd for envtest; skipped when KUBEBUILDER_ASSETS is set.
+	@if [ -z "$${KUBEBUILDER_ASSETS:-}" ]; then KUBE_VERSION=$(KUBE_VERSION) hack/k8s-binaries.sh kube-apiserver etcd >/dev/null; fi
+
+##@ Build
+
+.PHONY: build
+build: ## Build the asyncjob binary into bin/.
+	go build -o bin/asyncjob ./cmd
+
+.PHONY: run
+run: manifests generate fmt vet ## Run the controller against the current kubeconfig.
+	go run ./cmd controller
+
+.PHONY: install
+install: manifests ## Install the CRDs into the cluster of the current kubeconfig.
+	kubectl apply --server-side -k config/crd
+
+.PHONY: uninstall
+uninstall: manifests ## Remove the CRDs (and every AsyncJob) from the cluster.
+	kubectl delete --ignore-not-found -k config/crd
+
+##@ Tools
+
+.PHONY: controller-gen
+controller-gen: ## Install controller-gen.
+	@hack/tool.sh controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen $(CONTROLLER_TOOLS_VERSION)
+
+.PHONY: golangci-lint
+golangci-lint: ## Install golangci-lint.
+	@hack/tool.sh golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint $(GOLANGCI_LINT_VERSION)

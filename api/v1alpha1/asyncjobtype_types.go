@@ -1,0 +1,117 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	batchv1 "k8s.io/api/batch/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Condition types and reasons of an AsyncJobType.
+const (
+	// TypeConditionReady is True when the type's schema compiles and its template is usable.
+	TypeConditionReady = "Ready"
+
+	ReasonValid           = "Valid"
+	ReasonInvalidSchema   = "InvalidSchema"
+	ReasonInvalidTemplate = "InvalidTemplate"
+)
+
+// AsyncJobTypeSpec defines a kind of work REST clients may submit.
+type AsyncJobTypeSpec struct {
+	// description tells REST clients what the type does.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Description string `json:"description,omitempty"`
+
+	// parametersSchema is a JSON Schema (draft 2020-12 unless it says otherwise in
+	// $schema) that an AsyncJob's spec.parameters must satisfy. Absent: any object.
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +optional
+	ParametersSchema *apiextensionsv1.JSON `json:"parametersSchema,omitempty"`
+
+	// template is the batch Job that does the work. The controller sets its
+	// restartPolicy to Never, applies deadline and retries, and adds the worker
+	// contract's environment to every container.
+	// +required
+	Template batchv1.JobTemplateSpec `json:"template"`
+
+	// defaults apply when an AsyncJob does not override them.
+	// +optional
+	Defaults JobLimits `json:"defaults,omitempty"`
+
+	// maximums bound what an AsyncJob may override.
+	// +optional
+	Maximums JobLimits `json:"maximums,omitempty"`
+
+	// pollIntervalSeconds is the Retry-After hint REST clients get while a job of this type runs.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=5
+	// +optional
+	PollIntervalSeconds int32 `json:"pollIntervalSeconds,omitempty"`
+}
+
+// AsyncJobTypeStatus reports whether the type can be used.
+type AsyncJobTypeStatus struct {
+	// conditions: Ready says whether the schema and template are usable.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the generation the conditions were computed for.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=ajt,categories=asyncjob
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Description",type=string,JSONPath=`.spec.description`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// AsyncJobType is a kind of work a cluster operator allows: a Job template, a
+// parameters schema, and defaults and limits.
+type AsyncJobType struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec AsyncJobTypeSpec `json:"spec"`
+
+	// +optional
+	Status AsyncJobTypeStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// AsyncJobTypeList contains a list of AsyncJobType.
+type AsyncJobTypeList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []AsyncJobType `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&AsyncJobType{}, &AsyncJobTypeList{})
+}
