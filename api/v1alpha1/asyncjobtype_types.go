@@ -30,6 +30,7 @@ const (
 	ReasonValid           = "Valid"
 	ReasonInvalidSchema   = "InvalidSchema"
 	ReasonInvalidTemplate = "InvalidTemplate"
+	ReasonInvalidLimits   = "InvalidLimits"
 )
 
 // AsyncJobTypeSpec defines a kind of work REST clients may submit.
@@ -87,6 +88,7 @@ type AsyncJobTypeStatus struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Description",type=string,JSONPath=`.spec.description`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="name must be at most 63 characters: it is used as a label value"
 
 // AsyncJobType is a kind of work a cluster operator allows: a Job template, a
 // parameters schema, and defaults and limits.

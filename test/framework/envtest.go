@@ -24,15 +24,12 @@ import (
 	"runtime"
 	"testing"
 
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/scheme"
 )
 
 // Env is a running API server with the asyncjob CRDs installed.
@@ -46,16 +43,7 @@ type Env struct {
 
 // Scheme returns a scheme with the built-in types and the asyncjob API.
 func Scheme() *apiruntime.Scheme {
-	s := apiruntime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := asyncjobv1alpha1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	_ = batchv1.AddToScheme(s)
-	_ = corev1.AddToScheme(s)
-	return s
+	return scheme.New()
 }
 
 // RepoRoot is the repository's root directory.

@@ -1,0 +1,576 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+)
+
+func TestIntegrationCreatesOneJobWithTheWorkerContract(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	aj := makeAsyncJob(ns, "job-1", jt.Name).obj()
+	mustCreate(t, aj)
+
+	job := waitJob(t, ns, "job-1")
+	ref := metav1.GetControllerOf(job)
+	if ref == nil || ref.UID != aj.UID || ref.Kind != "AsyncJob" || ref.APIVersion != "asyncjob.io/v1alpha1" ||
+		!ptr.Deref(ref.BlockOwnerDeletion, false) {
+		t.Errorf("controller reference = %+v, want the AsyncJob with blockOwnerDeletion", ref)
+	}
+	for k, v := range map[string]string{asyncjobv1alpha1.LabelName: "job-1", asyncjobv1alpha1.LabelType: jt.Name, asyncjobv1alpha1.LabelTenant: "acme"} {
+		if job.Labels[k] != v || job.Spec.Template.Labels[k] != v {
+			t.Errorf("label %s: Job %q, pod template %q, want %q", k, job.Labels[k], job.Spec.Template.Labels[k], v)
+		}
+	}
+	if job.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyNever {
+		t.Errorf("restartPolicy %q, want Never", job.Spec.Template.Spec.RestartPolicy)
+	}
+	if got := ptr.Deref(job.Spec.BackoffLimit, -1); got != 2 {
+		t.Errorf("backoffLimit %d, want the type's default 2", got)
+	}
+	if got := ptr.Deref(job.Spec.ActiveDeadlineSeconds, -1); got != 600 {
+		t.Errorf("activeDeadlineSeconds %d, want the type's default 600", got)
+	}
+	c := job.Spec.Template.Spec.Containers[0]
+	for name, want := range map[string]string{
+		EnvID: "job-1", EnvType: jt.Name, "ASYNCJOB_PARAM_FORMAT": "webm", "ASYNCJOB_PARAM_CRF": "23",
+		"ASYNCJOB_PARAM_INPUT": "https://example.com/a.mov",
+	} {
+		if got, ok := envValue(c, name); !ok || got != want {
+			t.Errorf("env %s = %q (present %v), want %q", name, got, ok, want)
+		}
+	}
+	if got, _ := envValue(c, EnvParameters); mustJSON(t, []byte(got))["format"] != "webm" {
+		t.Errorf("ASYNCJOB_PARAMETERS = %s", got)
+	}
+	if c.Args[0] != "--format=$(ASYNCJOB_PARAM_FORMAT)" {
+		t.Errorf("args %v: the template's args must be kept for Kubernetes' own $(VAR) expansion", c.Args)
+	}
+
+	got := waitState(t, ns, "job-1", asyncjobv1alpha1.StatePending)
+	eventually(t, "status names the Job and Accepted is True", func(ctx context.Context) error {
+		got, _ = getAJ(ctx, ns, "job-1")
+		if got.Status.JobName != "job-1" || !meta.IsStatusConditionTrue(got.Status.Conditions, asyncjobv1alpha1.ConditionAccepted) {
+			return fmt.Errorf("status %+v", got.Status)
+		}
+		return nil
+	})
+	if got.Status.ObservedGeneration != got.Generation {
+		t.Errorf("observedGeneration %d, generation %d", got.Status.ObservedGeneration, got.Generation)
+	}
+}
+
+func TestIntegrationLifecycleToCompletedWithResult(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	mustCreate(t, makeAsyncJob(ns, "done", jt.Name).obj())
+	job := waitJob(t, ns, "done")
+	start := time.Now().Add(-time.Minute).Truncate(time.Second)
+
+	pod := createPod(t, job, "a", runningPod(start))
+	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+		s.StartTime = ptr.To(metav1.NewTime(start))
+		s.Active = 1
+	})
+	running := waitState(t, ns, "done", asyncjobv1alpha1.StateRunning)
+	eventually(t, "attempts follow the Job's counters", func(ctx context.Context) error {
+		running, _ = getAJ(ctx, ns, "done")
+		if running.Status.Attempts != 1 {
+			return fmt.Errorf("attempts %d, want 1", running.Status.Attempts)
+		}
+		return nil
+	})
+	if running.Status.StartTime == nil || !running.Status.StartTime.Time.Equal(start) {
+		t.Errorf("running: startTime %v, want the pod's start %v", running.Status.StartTime, start)
+	}
+	if !meta.IsStatusConditionTrue(running.Status.Conditions, asyncjobv1alpha1.ConditionRunning) {
+		t.Errorf("Running condition not True: %+v", running.Status.Conditions)
+	}
+
+	pod.Status = terminatedPod(corev1.PodSucceeded, start, 0, `{"output":"s3://bucket/a.webm","bytes":1234}`)
+	if err := env.Client.Status().Update(context.Background(), pod); err != nil {
+		t.Fatal(err)
+	}
+	end := start.Add(30 * time.Second)
+	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+		s.Active, s.Succeeded = 0, 1
+		s.CompletionTime = ptr.To(metav1.NewTime(end))
+		s.Conditions = append(s.Conditions, jobCond(batchv1.JobSuccessCriteriaMet, "CompletionsReached", end), jobCond(batchv1.JobComplete, "CompletionsReached", end))
+	})
+	done := waitState(t, ns, "done", asyncjobv1alpha1.StateCompleted)
+	if r := mustJSON(t, done.Status.Result.Raw); r["output"] != "s3://bucket/a.webm" || r["bytes"] != float64(1234) {
+		t.Errorf("result %s", done.Status.Result.Raw)
+	}
+	if done.Status.CompletionTime == nil || !done.Status.CompletionTime.Time.Equal(end) {
+		t.Errorf("completionTime %v, want %v", done.Status.CompletionTime, end)
+	}
+	if done.Status.ExpireTime == nil || !done.Status.ExpireTime.Time.Equal(end.Add(24*time.Hour)) {
+		t.Errorf("expireTime %v, want completion + the default TTL of 24h", done.Status.ExpireTime)
+	}
+	if !meta.IsStatusConditionTrue(done.Status.Conditions, asyncjobv1alpha1.ConditionComplete) ||
+		meta.IsStatusConditionTrue(done.Status.Conditions, asyncjobv1alpha1.ConditionRunning) {
+		t.Errorf("conditions %+v", done.Status.Conditions)
+	}
+	eventually(t, "events for the transitions", func(ctx context.Context) error {
+		return expectEvents(ctx, ns, "done", asyncjobv1alpha1.ReasonJobCreated, string(asyncjobv1alpha1.StateRunning), string(asyncjobv1alpha1.StateCompleted))
+	})
+}
+
+func TestIntegrationFailedWithReasonAndMessage(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	mustCreate(t, makeAsyncJob(ns, "bad", jt.Name).obj())
+	job := waitJob(t, ns, "bad")
+	start := time.Now().Add(-time.Minute).Truncate(time.Second)
+	createPod(t, job, "a", terminatedPod(corev1.PodFailed, start, 2, "input not found"))
+	createPod(t, job, "b", terminatedPod(corev1.PodFailed, start.Add(10*time.Second), 3, "codec unsupported"))
+	createPod(t, job, "c", terminatedPod(corev1.PodFailed, start.Add(5*time.Second), 4, "older failure"))
+	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+		s.StartTime = ptr.To(metav1.NewTime(start))
+		s.Failed = 3
+		s.Conditions = append(s.Conditions, jobCond(batchv1.JobFailureTarget, "BackoffLimitExceeded", start.Add(20*time.Second)),
+			jobCond(batchv1.JobFailed, "BackoffLimitExceeded", start.Add(20*time.Second)))
+	})
+	failed := waitState(t, ns, "bad", asyncjobv1alpha1.StateFailed)
+	f := failed.Status.Failure
+	if f == nil || f.Reason != "BackoffLimitExceeded" || f.Message != "codec unsupported" || ptr.Deref(f.ExitCode, 0) != 3 {
+		t.Fatalf("failure %+v, want BackoffLimitExceeded from the latest failed container (exit 3, codec unsupported)", f)
+	}
+	if failed.Status.Attempts != 3 {
+		t.Errorf("attempts %d, want 3", failed.Status.Attempts)
+	}
+	if c := meta.FindStatusCondition(failed.Status.Conditions, asyncjobv1alpha1.ConditionFailed); c == nil || c.Reason != "BackoffLimitExceeded" {
+		t.Errorf("Failed condition %+v", c)
+	}
+}
+
+func TestIntegrationCancelDeletesTheJobInTheForeground(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	mustCreate(t, makeAsyncJob(ns, "stop-me", jt.Name).obj())
+	job := waitJob(t, ns, "stop-me")
+	createPod(t, job, "a", runningPod(time.Now().Add(-time.Second)))
+	waitState(t, ns, "stop-me", asyncjobv1alpha1.StateRunning)
+
+	requestCancel(t, ns, "stop-me")
+	// envtest has no garbage collector: the foreground deletion shows as a
+	// deletion timestamp plus the foregroundDeletion finalizer, and stays.
+	eventually(t, "the Job is being deleted in the foreground", func(ctx context.Context) error {
+		cur := &batchv1.Job{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(job), cur); err != nil {
+			return err
+		}
+		if cur.DeletionTimestamp.IsZero() || !controllerHasFinalizer(cur.Finalizers, metav1.FinalizerDeleteDependents) {
+			return fmt.Errorf("deletionTimestamp %v finalizers %v", cur.DeletionTimestamp, cur.Finalizers)
+		}
+		return nil
+	})
+	stopping := waitState(t, ns, "stop-me", asyncjobv1alpha1.StateRunning)
+	eventually(t, "Cancelled=False Stopping while the Job is torn down", func(ctx context.Context) error {
+		stopping, _ = getAJ(ctx, ns, "stop-me")
+		if c := meta.FindStatusCondition(stopping.Status.Conditions, asyncjobv1alpha1.ConditionCancelled); c == nil ||
+			c.Status != metav1.ConditionFalse || c.Reason != asyncjobv1alpha1.ReasonStopping {
+			return fmt.Errorf("Cancelled condition %+v", c)
+		}
+		return nil
+	})
+
+	// Play the garbage collector: the pods go, then the Job's finalizer.
+	if err := env.Client.DeleteAllOf(context.Background(), &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0)); err != nil {
+		t.Fatal(err)
+	}
+	removeFinalizers(t, job)
+	cancelled := waitState(t, ns, "stop-me", asyncjobv1alpha1.StateCancelled)
+	if cancelled.Status.CompletionTime == nil || !meta.IsStatusConditionTrue(cancelled.Status.Conditions, asyncjobv1alpha1.ConditionCancelled) {
+		t.Errorf("cancelled status %+v", cancelled.Status)
+	}
+	// Cancelled is final: no new Job appears.
+	consistently(t, "no second Job after cancellation", 2*time.Second, func(ctx context.Context) error {
+		jobs, err := jobsIn(ctx, ns)
+		if err != nil || len(jobs) != 0 {
+			return fmt.Errorf("jobs %d, err %v", len(jobs), err)
+		}
+		return nil
+	})
+}
+
+func TestIntegrationCancelBeforeTheTypeExistsNeverCreatesAJob(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	typeName := uniqueTypeName(t)
+	mustCreate(t, makeAsyncJob(ns, "early", typeName).obj())
+	waitState(t, ns, "early", asyncjobv1alpha1.StatePending)
+	requestCancel(t, ns, "early")
+	waitState(t, ns, "early", asyncjobv1alpha1.StateCancelled)
+	createReadyType(t, makeType(typeName))
+	consistently(t, "no Job for a cancelled AsyncJob", 2*time.Second, func(ctx context.Context) error {
+		jobs, err := jobsIn(ctx, ns)
+		if err != nil || len(jobs) != 0 {
+			return fmt.Errorf("jobs %d, err %v", len(jobs), err)
+		}
+		return nil
+	})
+}
+
+func TestIntegrationFinishedJobCannotBeCancelled(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	mustCreate(t, makeAsyncJob(ns, "finished", jt.Name).obj())
+	job := waitJob(t, ns, "finished")
+	now := time.Now().Truncate(time.Second)
+	createPod(t, job, "a", terminatedPod(corev1.PodSucceeded, now, 0, "plain text, not JSON"))
+	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+		s.StartTime, s.CompletionTime, s.Succeeded = ptr.To(metav1.NewTime(now)), ptr.To(metav1.NewTime(now)), 1
+		s.Conditions = append(s.Conditions, jobCond(batchv1.JobSuccessCriteriaMet, "CompletionsReached", now), jobCond(batchv1.JobComplete, "CompletionsReached", now))
+	})
+	done := waitState(t, ns, "finished", asyncjobv1alpha1.StateCompleted)
+	if string(done.Status.Result.Raw) != `"plain text, not JSON"` {
+		t.Errorf("a non-JSON termination message must be kept as a JSON string, got %s", done.Status.Result.Raw)
+	}
+	requestCancel(t, ns, "finished")
+	consistently(t, "a Completed job stays Completed and keeps its Job", 2*time.Second, func(ctx context.Context) error {
+		aj, err := getAJ(ctx, ns, "finished")
+		if err != nil || aj.Status.State != asyncjobv1alpha1.StateCompleted {
+			return fmt.Errorf("state %v err %v", aj.Status.State, err)
+		}
+		cur := &batchv1.Job{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(job), cur); err != nil || !cur.DeletionTimestamp.IsZero() {
+			return fmt.Errorf("the Job of a finished AsyncJob was deleted (err %v)", err)
+		}
+		return nil
+	})
+}
+
+func TestIntegrationTTLDeletesFinishedAsyncJobInTheForeground(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	mustCreate(t, makeAsyncJob(ns, "short-lived", jt.Name).overrides(asyncjobv1alpha1.JobLimits{TTLSecondsAfterFinished: ptr.To[int32](2)}).obj())
+	job := waitJob(t, ns, "short-lived")
+	now := time.Now().Truncate(time.Second)
+	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+		s.StartTime, s.Failed = ptr.To(metav1.NewTime(now)), 1
+		s.Conditions = append(s.Conditions, jobCond(batchv1.JobFailureTarget, "DeadlineExceeded", now), jobCond(batchv1.JobFailed, "DeadlineExceeded", now))
+	})
+	failed := waitState(t, ns, "short-lived", asyncjobv1alpha1.StateFailed)
+	if failed.Status.Failure.Reason != "DeadlineExceeded" {
+		t.Errorf("failure %+v", failed.Status.Failure)
+	}
+	if failed.Status.ExpireTime == nil || !failed.Status.ExpireTime.Time.Equal(now.Add(2*time.Second)) {
+		t.Errorf("expireTime %v, want completion + 2s", failed.Status.ExpireTime)
+	}
+	// No garbage collector in envtest: a foreground deletion leaves the
+	// AsyncJob with a deletion timestamp and the foregroundDeletion finalizer.
+	eventually(t, "the AsyncJob is deleted in the foreground after its TTL", func(ctx context.Context) error {
+		aj, err := getAJ(ctx, ns, "short-lived")
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if aj.DeletionTimestamp.IsZero() || !controllerHasFinalizer(aj.Finalizers, metav1.FinalizerDeleteDependents) {
+			return fmt.Errorf("deletionTimestamp %v finalizers %v", aj.DeletionTimestamp, aj.Finalizers)
+		}
+		return nil
+	})
+}
+
+func TestIntegrationUnknownTypeWaitsThenStarts(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	typeName := uniqueTypeName(t)
+	mustCreate(t, makeAsyncJob(ns, "waiting", typeName).obj())
+	eventually(t, "Pending with Accepted=False TypeNotFound", func(ctx context.Context) error {
+		aj, err := getAJ(ctx, ns, "waiting")
+		if err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(aj.Status.Conditions, asyncjobv1alpha1.ConditionAccepted)
+		if aj.Status.State != asyncjobv1alpha1.StatePending || c == nil || c.Status != metav1.ConditionFalse || c.Reason != asyncjobv1alpha1.ReasonTypeNotFound {
+			return fmt.Errorf("state %q accepted %+v", aj.Status.State, c)
+		}
+		return nil
+	})
+	jobs, _ := jobsIn(context.Background(), ns)
+	if len(jobs) != 0 {
+		t.Fatalf("a Job was created for an unknown type")
+	}
+	createReadyType(t, makeType(typeName))
+	waitJob(t, ns, "waiting")
+}
+
+func TestIntegrationInvalidParametersFailWithoutAJob(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	mustCreate(t, makeAsyncJob(ns, "invalid", jt.Name).params(`{"format":"avi"}`).obj())
+	mustCreate(t, makeAsyncJob(ns, "too-many-retries", jt.Name).overrides(asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](9)}).obj())
+	f := waitState(t, ns, "invalid", asyncjobv1alpha1.StateFailed).Status.Failure
+	if f == nil || f.Reason != asyncjobv1alpha1.ReasonInvalidParameters || f.Message != "/format: value must be one of 'webm', 'mp4'" {
+		t.Errorf("failure %+v", f)
+	}
+	f = waitState(t, ns, "too-many-retries", asyncjobv1alpha1.StateFailed).Status.Failure
+	if f == nil || f.Reason != asyncjobv1alpha1.ReasonInvalidSpec || f.Message != "backoffLimit 9 exceeds the type's maximum of 5" {
+		t.Errorf("failure %+v", f)
+	}
+	consistently(t, "no Job for a rejected AsyncJob", time.Second, func(ctx context.Context) error {
+		jobs, err := jobsIn(ctx, ns)
+		if err != nil || len(jobs) != 0 {
+			return fmt.Errorf("jobs %d, err %v", len(jobs), err)
+		}
+		return nil
+	})
+}
+
+func TestIntegrationBrokenTypeIsNotReady(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	broken := makeType(uniqueTypeName(t))
+	broken.Spec.ParametersSchema.Raw = []byte(`{"type":"object","properties":{"x":{"type":7}}}`)
+	mustCreate(t, broken.obj())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), broken.obj()) })
+	eventually(t, "Ready=False InvalidSchema", func(ctx context.Context) error {
+		got := &asyncjobv1alpha1.AsyncJobType{}
+		if err := env.Client.Get(ctx, types.NamespacedName{Name: broken.Name}, got); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, asyncjobv1alpha1.TypeConditionReady)
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != asyncjobv1alpha1.ReasonInvalidSchema || got.Status.ObservedGeneration != got.Generation {
+			return fmt.Errorf("ready %+v", c)
+		}
+		return nil
+	})
+	mustCreate(t, makeAsyncJob(ns, "of-broken-type", broken.Name).obj())
+	eventually(t, "Accepted=False TypeNotReady", func(ctx context.Context) error {
+		aj, err := getAJ(ctx, ns, "of-broken-type")
+		if err != nil {
+			return err
+		}
+		if c := meta.FindStatusCondition(aj.Status.Conditions, asyncjobv1alpha1.ConditionAccepted); c == nil || c.Reason != asyncjobv1alpha1.ReasonTypeNotReady {
+			return fmt.Errorf("accepted %+v", c)
+		}
+		return nil
+	})
+}
+
+func TestIntegrationAPIServerRejectsSpecChanges(t *testing.T) {
+	needEnv(t)
+	ns := newNamespace(t)
+	aj := makeAsyncJob(ns, "immutable", "some-type").obj()
+	aj.Spec.Cancel = false
+	mustCreate(t, aj)
+	tests := map[string]struct {
+		mutate func(*asyncjobv1alpha1.AsyncJob)
+		want   string
+	}{
+		"type":               {func(a *asyncjobv1alpha1.AsyncJob) { a.Spec.Type = "other" }, "type is immutable"},
+		"parameters changed": {func(a *asyncjobv1alpha1.AsyncJob) { a.Spec.Parameters.Raw = []byte(`{"format":"mp4"}`) }, "parameters are immutable"},
+		"parameters removed": {func(a *asyncjobv1alpha1.AsyncJob) { a.Spec.Parameters = nil }, "parameters are immutable"},
+		"overrides added": {func(a *asyncjobv1alpha1.AsyncJob) {
+			a.Spec.Overrides = &asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](1)}
+		}, "overrides are immutable"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			cur, err := getAJ(context.Background(), ns, "immutable")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(cur)
+			err = env.Client.Update(context.Background(), cur)
+			if err == nil || !containsAll(err.Error(), tc.want) {
+				t.Errorf("update error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("cancel cannot be withdrawn", func(t *testing.T) {
+		requestCancel(t, ns, "immutable")
+		cur, _ := getAJ(context.Background(), ns, "immutable")
+		cur.Spec.Cancel = false
+		if err := env.Client.Update(context.Background(), cur); err == nil || !containsAll(err.Error(), "a cancellation cannot be withdrawn") {
+			t.Errorf("update error %v", err)
+		}
+	})
+	t.Run("name longer than a Job name may be", func(t *testing.T) {
+		long := makeAsyncJob(ns, "a123456789-123456789-123456789-123456789-123456789-123456789-1234", "t").obj()
+		if err := env.Client.Create(context.Background(), long); err == nil || !containsAll(err.Error(), "at most 63 characters") {
+			t.Errorf("create error %v", err)
+		}
+	})
+}
+
+func TestIntegrationRestartedControllerCreatesNoSecondJob(t *testing.T) {
+	needEnv(t)
+	stop := startController(t)
+	ns := newNamespace(t)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	mustCreate(t, makeAsyncJob(ns, "survivor", jt.Name).obj())
+	first := waitJob(t, ns, "survivor")
+	eventually(t, "status records the Job", func(ctx context.Context) error {
+		aj, err := getAJ(ctx, ns, "survivor")
+		if err == nil && aj.Status.JobName == "" {
+			err = fmt.Errorf("no jobName yet")
+		}
+		return err
+	})
+	stop()
+
+	// A lost status write: the new controller sees no jobName, must find the
+	// existing Job rather than create another.
+	aj, _ := getAJ(context.Background(), ns, "survivor")
+	aj.Status = asyncjobv1alpha1.AsyncJobStatus{}
+	if err := env.Client.Status().Update(context.Background(), aj); err != nil {
+		t.Fatal(err)
+	}
+	startController(t)
+	eventually(t, "the new controller adopts nothing new and records the same Job", func(ctx context.Context) error {
+		aj, err := getAJ(ctx, ns, "survivor")
+		if err != nil || aj.Status.JobName != "survivor" {
+			return fmt.Errorf("jobName %q err %v", aj.Status.JobName, err)
+		}
+		return nil
+	})
+	consistently(t, "exactly one Job, the original", 2*time.Second, func(ctx context.Context) error {
+		jobs, err := jobsIn(ctx, ns)
+		if err != nil || len(jobs) != 1 || jobs[0].UID != first.UID {
+			return fmt.Errorf("jobs %d (want 1 with UID %s), err %v", len(jobs), first.UID, err)
+		}
+		return nil
+	})
+}
+
+func TestIntegrationForeignJobWithTheSameNameIsLeftAlone(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	foreign := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: "taken", Namespace: ns, Labels: map[string]string{"owner": "someone-else"}},
+		Spec:       *jt.Spec.Template.Spec.DeepCopy(),
+	}
+	mustCreate(t, foreign)
+	mustCreate(t, makeAsyncJob(ns, "taken", jt.Name).obj())
+	eventually(t, "Accepted=False JobNameConflict", func(ctx context.Context) error {
+		aj, err := getAJ(ctx, ns, "taken")
+		if err != nil {
+			return err
+		}
+		if c := meta.FindStatusCondition(aj.Status.Conditions, asyncjobv1alpha1.ConditionAccepted); c == nil || c.Reason != asyncjobv1alpha1.ReasonJobNameConflict ||
+			aj.Status.State != asyncjobv1alpha1.StatePending {
+			return fmt.Errorf("state %q accepted %+v", aj.Status.State, c)
+		}
+		return nil
+	})
+	cur := &batchv1.Job{}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(foreign), cur); err != nil {
+		t.Fatal(err)
+	}
+	if len(cur.OwnerReferences) != 0 || cur.ResourceVersion != foreign.ResourceVersion {
+		t.Errorf("the foreign Job was changed: owners %v, resourceVersion %s -> %s", cur.OwnerReferences, foreign.ResourceVersion, cur.ResourceVersion)
+	}
+}
+
+func requestCancel(t *testing.T, ns, name string) {
+	t.Helper()
+	aj, err := getAJ(context.Background(), ns, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(aj.DeepCopy())
+	aj.Spec.Cancel = true
+	if err := env.Client.Patch(context.Background(), aj, patch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func removeFinalizers(t *testing.T, o client.Object) {
+	t.Helper()
+	eventually(t, "remove finalizers", func(ctx context.Context) error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		o.SetFinalizers(nil)
+		return env.Client.Update(ctx, o)
+	})
+}
+
+func controllerHasFinalizer(fs []string, f string) bool {
+	return slices.Contains(fs, f)
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// expectEvents checks that events.k8s.io Events with these reasons were
+// recorded for the AsyncJob.
+func expectEvents(ctx context.Context, ns, name string, reasons ...string) error {
+	list := &eventsv1.EventList{}
+	if err := env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, e := range list.Items {
+		if e.Regarding.Name == name && e.Regarding.Kind == "AsyncJob" {
+			seen[e.Reason] = true
+		}
+	}
+	for _, r := range reasons {
+		if !seen[r] {
+			return fmt.Errorf("no %s event; saw %v", r, seen)
+		}
+	}
+	return nil
+}

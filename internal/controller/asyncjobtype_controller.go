@@ -1,0 +1,105 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+)
+
+// AsyncJobTypeReconciler reports in a Ready condition whether a type's schema
+// and template are usable, so a broken type shows in `kubectl get asyncjobtypes`
+// and no AsyncJob of it starts.
+type AsyncJobTypeReconciler struct {
+	Client  client.Client
+	Schemas *schemaCache
+	Clock   clock.PassiveClock
+}
+
+// +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobtypes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobtypes/status,verbs=get;update;patch
+
+// Reconcile computes the Ready condition.
+func (r *AsyncJobTypeReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	t := &asyncjobv1alpha1.AsyncJobType{}
+	if err := r.Client.Get(ctx, req.NamespacedName, t); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, err
+	}
+	if !t.DeletionTimestamp.IsZero() {
+		r.Schemas.forget(t.UID)
+		return reconcile.Result{}, nil
+	}
+	ready := readyCondition(t, r.Schemas)
+	ready.ObservedGeneration = t.Generation
+	ready.LastTransitionTime = metav1.NewTime(r.Clock.Now())
+
+	updated := t.DeepCopy()
+	changed := meta.SetStatusCondition(&updated.Status.Conditions, ready)
+	if !changed && t.Status.ObservedGeneration == t.Generation {
+		return reconcile.Result{}, nil
+	}
+	updated.Status.ObservedGeneration = t.Generation
+	return reconcile.Result{}, r.Client.Status().Update(ctx, updated)
+}
+
+// readyCondition checks what the API server's schema cannot: that the parameters
+// schema compiles, that the template has something to run, and that the type's
+// defaults are within its own maximums.
+func readyCondition(t *asyncjobv1alpha1.AsyncJobType, schemas *schemaCache) metav1.Condition {
+	if _, err := schemas.get(t); err != nil {
+		return cond(asyncjobv1alpha1.TypeConditionReady, false, asyncjobv1alpha1.ReasonInvalidSchema, truncate(err.Error(), 1024))
+	}
+	if err := validateTemplate(t); err != nil {
+		return cond(asyncjobv1alpha1.TypeConditionReady, false, asyncjobv1alpha1.ReasonInvalidTemplate, err.Error())
+	}
+	if err := validateTypeLimits(&t.Spec); err != nil {
+		return cond(asyncjobv1alpha1.TypeConditionReady, false, asyncjobv1alpha1.ReasonInvalidLimits, "defaults: "+err.Error())
+	}
+	return cond(asyncjobv1alpha1.TypeConditionReady, true, asyncjobv1alpha1.ReasonValid, "the schema compiles and the template is usable")
+}
+
+func validateTemplate(t *asyncjobv1alpha1.AsyncJobType) error {
+	spec := t.Spec.Template.Spec
+	containers := spec.Template.Spec.Containers
+	if len(containers) == 0 {
+		return errors.New("template.spec.template.spec.containers is empty")
+	}
+	for _, c := range append(spec.Template.Spec.InitContainers, containers...) {
+		if c.Image == "" {
+			return fmt.Errorf("container %q has no image", c.Name)
+		}
+	}
+	if spec.Selector != nil || (spec.ManualSelector != nil && *spec.ManualSelector) {
+		return errors.New("template.spec.selector must not be set: the Job controller generates it")
+	}
+	if c := spec.Completions; c != nil && *c != 1 {
+		return errors.New("template.spec.completions must be 1: an AsyncJob's result comes from one pod")
+	}
+	return nil
+}

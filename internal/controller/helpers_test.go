@@ -1,0 +1,234 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+)
+
+// Builders for test objects, in the style of jobset's testing wrappers.
+
+type typeWrapper struct{ asyncjobv1alpha1.AsyncJobType }
+
+func makeType(name string) *typeWrapper {
+	return &typeWrapper{asyncjobv1alpha1.AsyncJobType{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: asyncjobv1alpha1.AsyncJobTypeSpec{
+			Description: "converts media",
+			ParametersSchema: &apiextensionsv1.JSON{Raw: []byte(`{"type":"object","required":["format"],
+				"properties":{"format":{"type":"string","enum":["webm","mp4"]},"input":{"type":"string"}}}`)},
+			Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				RestartPolicy: corev1.RestartPolicyNever,
+				Containers: []corev1.Container{{
+					Name: "convert", Image: "example.com/convert:v1",
+					Args: []string{"--format=$(ASYNCJOB_PARAM_FORMAT)"},
+				}},
+			}}}},
+			Defaults: asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](2), ActiveDeadlineSeconds: ptr.To[int64](600)},
+			Maximums: asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](5)},
+		},
+	}}
+}
+
+func (w *typeWrapper) obj() *asyncjobv1alpha1.AsyncJobType { return &w.AsyncJobType }
+
+type ajWrapper struct{ asyncjobv1alpha1.AsyncJob }
+
+func makeAsyncJob(ns, name, jobType string) *ajWrapper {
+	return &ajWrapper{asyncjobv1alpha1.AsyncJob{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{asyncjobv1alpha1.LabelTenant: "acme"}},
+		Spec: asyncjobv1alpha1.AsyncJobSpec{
+			Type:       jobType,
+			Parameters: &apiextensionsv1.JSON{Raw: []byte(`{"format":"webm","input":"https://example.com/a.mov","crf":23}`)},
+		},
+	}}
+}
+
+func (w *ajWrapper) params(raw string) *ajWrapper {
+	w.Spec.Parameters = &apiextensionsv1.JSON{Raw: []byte(raw)}
+	return w
+}
+
+func (w *ajWrapper) overrides(l asyncjobv1alpha1.JobLimits) *ajWrapper {
+	w.Spec.Overrides = &l
+	return w
+}
+
+func (w *ajWrapper) obj() *asyncjobv1alpha1.AsyncJob { return &w.AsyncJob }
+
+// uniqueTypeName keeps cluster-scoped types of different tests apart.
+func uniqueTypeName(t *testing.T) string {
+	return strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+}
+
+// createReadyType creates a type and waits for the type controller to mark it Ready.
+func createReadyType(t *testing.T, w *typeWrapper) *asyncjobv1alpha1.AsyncJobType {
+	t.Helper()
+	mustCreate(t, w.obj())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), w.obj()) })
+	eventually(t, "type becomes Ready", func(ctx context.Context) error {
+		got := &asyncjobv1alpha1.AsyncJobType{}
+		if err := env.Client.Get(ctx, types.NamespacedName{Name: w.Name}, got); err != nil {
+			return err
+		}
+		if !meta.IsStatusConditionTrue(got.Status.Conditions, asyncjobv1alpha1.TypeConditionReady) {
+			return fmt.Errorf("conditions %+v", got.Status.Conditions)
+		}
+		return nil
+	})
+	return w.obj()
+}
+
+func getAJ(ctx context.Context, ns, name string) (*asyncjobv1alpha1.AsyncJob, error) {
+	aj := &asyncjobv1alpha1.AsyncJob{}
+	return aj, env.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, aj)
+}
+
+// waitState waits for the AsyncJob to reach a state and returns it.
+func waitState(t *testing.T, ns, name string, want asyncjobv1alpha1.AsyncJobState) *asyncjobv1alpha1.AsyncJob {
+	t.Helper()
+	var aj *asyncjobv1alpha1.AsyncJob
+	eventually(t, fmt.Sprintf("AsyncJob reaches %s", want), func(ctx context.Context) error {
+		var err error
+		if aj, err = getAJ(ctx, ns, name); err != nil {
+			return err
+		}
+		if aj.Status.State != want {
+			return fmt.Errorf("state %q, conditions %+v", aj.Status.State, aj.Status.Conditions)
+		}
+		return nil
+	})
+	return aj
+}
+
+func waitJob(t *testing.T, ns, name string) *batchv1.Job {
+	t.Helper()
+	job := &batchv1.Job{}
+	eventually(t, "the Job exists", func(ctx context.Context) error {
+		return env.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, job)
+	})
+	return job
+}
+
+func jobsIn(ctx context.Context, ns string) ([]batchv1.Job, error) {
+	list := &batchv1.JobList{}
+	err := env.Client.List(ctx, list, client.InNamespace(ns))
+	return list.Items, err
+}
+
+// The Job controller and kubelet do not run in envtest; these helpers write the
+// status they would write, as Kueue's integration tests do.
+
+// createPod creates a pod of the Job, as the Job controller would, and gives it
+// the status a kubelet would report.
+func createPod(t *testing.T, job *batchv1.Job, suffix string, status corev1.PodStatus) *corev1.Pod {
+	t.Helper()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: job.Name + "-" + suffix, Namespace: job.Namespace,
+			Labels:          job.Spec.Template.Labels,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(job, batchv1.SchemeGroupVersion.WithKind("Job"))},
+		},
+		Spec: *job.Spec.Template.Spec.DeepCopy(),
+	}
+	mustCreate(t, pod)
+	pod.Status = status
+	if err := env.Client.Status().Update(context.Background(), pod); err != nil {
+		t.Fatalf("pod status: %v", err)
+	}
+	return pod
+}
+
+func runningPod(start time.Time) corev1.PodStatus {
+	return corev1.PodStatus{
+		Phase:     corev1.PodRunning,
+		StartTime: ptr.To(metav1.NewTime(start)),
+		ContainerStatuses: []corev1.ContainerStatus{{
+			Name: "convert", Image: "example.com/convert:v1", ImageID: "sha256:1",
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(start)}},
+		}},
+	}
+}
+
+func terminatedPod(phase corev1.PodPhase, start time.Time, exitCode int32, message string) corev1.PodStatus {
+	return corev1.PodStatus{
+		Phase:     phase,
+		StartTime: ptr.To(metav1.NewTime(start)),
+		ContainerStatuses: []corev1.ContainerStatus{{
+			Name: "convert", Image: "example.com/convert:v1", ImageID: "sha256:1",
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+				ExitCode: exitCode, Message: message, Reason: "Completed",
+				StartedAt: metav1.NewTime(start), FinishedAt: metav1.NewTime(start.Add(time.Second)),
+			}},
+		}},
+	}
+}
+
+// updateJobStatus applies f to the Job's status, as the Job controller would.
+func updateJobStatus(t *testing.T, job *batchv1.Job, f func(*batchv1.JobStatus)) {
+	t.Helper()
+	eventually(t, "update the Job's status", func(ctx context.Context) error {
+		cur := &batchv1.Job{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(job), cur); err != nil {
+			return err
+		}
+		f(&cur.Status)
+		return env.Client.Status().Update(ctx, cur)
+	})
+}
+
+func jobCond(t batchv1.JobConditionType, reason string, at time.Time) batchv1.JobCondition {
+	return batchv1.JobCondition{Type: t, Status: corev1.ConditionTrue, Reason: reason, Message: reason,
+		LastProbeTime: metav1.NewTime(at), LastTransitionTime: metav1.NewTime(at)}
+}
+
+func envValue(c corev1.Container, name string) (string, bool) {
+	i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == name })
+	if i < 0 {
+		return "", false
+	}
+	return c.Env[i].Value, true
+}
+
+func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
+
+func mustJSON(t *testing.T, raw []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("not a JSON object: %s", raw)
+	}
+	return m
+}

@@ -1,0 +1,87 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"fmt"
+
+	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+)
+
+// DefaultTTLSecondsAfterFinished keeps a finished AsyncJob for a day when neither
+// the AsyncJob nor its type says otherwise.
+const DefaultTTLSecondsAfterFinished int32 = 24 * 60 * 60
+
+// effectiveLimits are the limits one AsyncJob runs with.
+type effectiveLimits struct {
+	ActiveDeadlineSeconds   *int64
+	BackoffLimit            *int32
+	TTLSecondsAfterFinished int32
+}
+
+// resolveLimits applies an AsyncJob's overrides over its type's defaults and checks
+// both against the type's maximums. An override above a maximum is an error (the
+// spec is immutable, so the AsyncJob can never run); nil means "Job default".
+func resolveLimits(overrides *asyncjobv1alpha1.JobLimits, t *asyncjobv1alpha1.AsyncJobTypeSpec) (effectiveLimits, error) {
+	var o asyncjobv1alpha1.JobLimits
+	if overrides != nil {
+		o = *overrides
+	}
+	d, m := t.Defaults, t.Maximums
+	out := effectiveLimits{
+		ActiveDeadlineSeconds:   pick(o.ActiveDeadlineSeconds, d.ActiveDeadlineSeconds),
+		BackoffLimit:            pick(o.BackoffLimit, d.BackoffLimit),
+		TTLSecondsAfterFinished: DefaultTTLSecondsAfterFinished,
+	}
+	if ttl := pick(o.TTLSecondsAfterFinished, d.TTLSecondsAfterFinished); ttl != nil {
+		out.TTLSecondsAfterFinished = *ttl
+	}
+	if err := atMost("activeDeadlineSeconds", out.ActiveDeadlineSeconds, m.ActiveDeadlineSeconds); err != nil {
+		return out, err
+	}
+	if err := atMost("backoffLimit", out.BackoffLimit, m.BackoffLimit); err != nil {
+		return out, err
+	}
+	if err := atMost("ttlSecondsAfterFinished", &out.TTLSecondsAfterFinished, m.TTLSecondsAfterFinished); err != nil {
+		return out, err
+	}
+	// A type with a maximum deadline but no default must not let a job run unbounded.
+	if out.ActiveDeadlineSeconds == nil && m.ActiveDeadlineSeconds != nil {
+		out.ActiveDeadlineSeconds = m.ActiveDeadlineSeconds
+	}
+	return out, nil
+}
+
+// validateTypeLimits reports a type whose own defaults exceed its maximums.
+func validateTypeLimits(t *asyncjobv1alpha1.AsyncJobTypeSpec) error {
+	_, err := resolveLimits(nil, t)
+	return err
+}
+
+func pick[T any](override, def *T) *T {
+	if override != nil {
+		return override
+	}
+	return def
+}
+
+func atMost[T int32 | int64](field string, v, maximum *T) error {
+	if v != nil && maximum != nil && *v > *maximum {
+		return fmt.Errorf("%s %d exceeds the type's maximum of %d", field, *v, *maximum)
+	}
+	return nil
+}
