@@ -265,7 +265,3 @@ type AsyncJobList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []AsyncJob `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&AsyncJob{}, &AsyncJobList{})
-}

@@ -113,7 +113,3 @@ type AsyncJobTypeList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []AsyncJobType `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&AsyncJobType{}, &AsyncJobTypeList{})
-}

@@ -73,7 +73,7 @@ func (r *AsyncJobTypeReconciler) Reconcile(ctx context.Context, req reconcile.Re
 // defaults are within its own maximums.
 func readyCondition(t *asyncjobv1alpha1.AsyncJobType, schemas *schemaCache) metav1.Condition {
 	if _, err := schemas.get(t); err != nil {
-		return cond(asyncjobv1alpha1.TypeConditionReady, false, asyncjobv1alpha1.ReasonInvalidSchema, truncate(err.Error(), 1024))
+		return cond(asyncjobv1alpha1.TypeConditionReady, false, asyncjobv1alpha1.ReasonInvalidSchema, truncateMessage(err.Error()))
 	}
 	if err := validateTemplate(t); err != nil {
 		return cond(asyncjobv1alpha1.TypeConditionReady, false, asyncjobv1alpha1.ReasonInvalidTemplate, err.Error())

@@ -21,30 +21,36 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
+// Label names of the metrics.
+const (
+	labelType  = "type"
+	labelState = "state"
+)
+
 // Metrics are registered with controller-runtime's registry, so they are served
 // on the manager's metrics endpoint next to controller-runtime's own.
 var (
 	jobsCreated = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "asyncjob_jobs_created_total",
 		Help: "batch Jobs created for AsyncJobs, by type.",
-	}, []string{"type"})
+	}, []string{labelType})
 
 	jobsFinished = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "asyncjob_jobs_finished_total",
 		Help: "AsyncJobs that reached a terminal state, by type and state.",
-	}, []string{"type", "state"})
+	}, []string{labelType, labelState})
 
 	timeToStart = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "asyncjob_time_to_start_seconds",
 		Help:    "Time from an AsyncJob's creation to its first running pod, by type.",
 		Buckets: prometheus.ExponentialBuckets(0.25, 2, 14), // 0.25 s .. ~34 min
-	}, []string{"type"})
+	}, []string{labelType})
 
 	runDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "asyncjob_run_duration_seconds",
 		Help:    "Time from an AsyncJob's start to its terminal state, by type and state.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 16), // 1 s .. ~9 h
-	}, []string{"type", "state"})
+	}, []string{labelType, labelState})
 )
 
 func init() {

@@ -19,9 +19,10 @@ package controller
 import (
 	"sync"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // schemaCache keeps each type's compiled parameters schema per generation, so a
@@ -77,5 +78,5 @@ func formatFieldErrors(errs []paramschema.FieldError) string {
 		}
 		out += p + ": " + e.Detail
 	}
-	return truncate(out, 1024)
+	return truncateMessage(out)
 }

@@ -251,7 +251,7 @@ func jobFailure(c *batchv1.JobCondition, pods []corev1.Pod) *asyncjobv1alpha1.Fa
 		f.ExitCode = new(latest.ExitCode)
 		switch {
 		case latest.Message != "":
-			f.Message = truncate(latest.Message, 1024)
+			f.Message = truncateMessage(latest.Message)
 		case f.Message == "":
 			f.Message = fmt.Sprintf("the container exited with code %d", latest.ExitCode)
 		}
@@ -268,9 +268,12 @@ func terminated(pod *corev1.Pod, container string) *corev1.ContainerStateTermina
 	return nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
+// maxMessageBytes bounds messages copied into conditions, failures and events.
+const maxMessageBytes = 1024
+
+func truncateMessage(s string) string {
+	if len(s) <= maxMessageBytes {
 		return s
 	}
-	return s[:n]
+	return s[:maxMessageBytes]
 }

@@ -68,7 +68,7 @@ func recordTransitions(rec eventRecorder, aj *asyncjobv1alpha1.AsyncJob, old, cu
 		if cur.Failure != nil {
 			msg = strings.TrimSpace(cur.Failure.Reason + ": " + cur.Failure.Message)
 		}
-		rec.Warning(aj, state, "Fail", truncate(msg, 1024))
+		rec.Warning(aj, state, "Fail", truncateMessage(msg))
 	}
 	if cur.State.IsFinished() {
 		jobsFinished.WithLabelValues(jobType, strings.ToLower(state)).Inc()

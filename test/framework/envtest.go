@@ -71,13 +71,13 @@ func Start() (env *Env, stop func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	scheme := Scheme()
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	s := Scheme()
+	c, err := client.New(cfg, client.Options{Scheme: s})
 	if err != nil {
 		_ = te.Stop()
 		return nil, nil, err
 	}
-	return &Env{Config: cfg, Scheme: scheme, Client: c}, func() { _ = te.Stop() }, nil
+	return &Env{Config: cfg, Scheme: s, Client: c}, func() { _ = te.Stop() }, nil
 }
 
 type assetsError struct{}
