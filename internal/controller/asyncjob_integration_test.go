@@ -24,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -149,6 +152,28 @@ func TestIntegrationLifecycleToCompletedWithResult(t *testing.T) {
 	eventually(t, "events for the transitions", func(ctx context.Context) error {
 		return expectEvents(ctx, ns, "done", asyncjobv1alpha1.ReasonJobCreated, string(asyncjobv1alpha1.StateRunning), string(asyncjobv1alpha1.StateCompleted))
 	})
+	// The type is unique to this test, so its series count only this AsyncJob.
+	if got := testutil.ToFloat64(jobsCreated.WithLabelValues(jt.Name)); got != 1 {
+		t.Errorf("asyncjob_jobs_created_total{type=%s} = %v, want 1", jt.Name, got)
+	}
+	if got := testutil.ToFloat64(jobsFinished.WithLabelValues(jt.Name, "completed")); got != 1 {
+		t.Errorf("asyncjob_jobs_finished_total{state=completed} = %v, want 1", got)
+	}
+	if got := testutil.CollectAndCount(timeToStart, "asyncjob_time_to_start_seconds"); got == 0 {
+		t.Errorf("asyncjob_time_to_start_seconds has no series")
+	}
+	if got := histogramCount(t, runDuration.WithLabelValues(jt.Name, "completed")); got != 1 {
+		t.Errorf("asyncjob_run_duration_seconds{state=completed} count = %d, want 1", got)
+	}
+}
+
+func histogramCount(t *testing.T, o prometheus.Observer) uint64 {
+	t.Helper()
+	m := &dto.Metric{}
+	if err := o.(prometheus.Metric).Write(m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetHistogram().GetSampleCount()
 }
 
 func TestIntegrationFailedWithReasonAndMessage(t *testing.T) {

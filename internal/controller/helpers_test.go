@@ -32,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -231,4 +232,10 @@ func mustJSON(t *testing.T, raw []byte) map[string]any {
 		t.Fatalf("not a JSON object: %s", raw)
 	}
 	return m
+}
+
+// jsonUnmarshalNumbers decodes JSON with integers as int64 (as kubectl sees them)
+// rather than float64.
+func jsonUnmarshalNumbers(raw []byte, into any) error {
+	return utiljson.Unmarshal(raw, into)
 }
