@@ -101,5 +101,14 @@ func validateTemplate(t *asyncjobv1alpha1.AsyncJobType) error {
 	if c := spec.Completions; c != nil && *c != 1 {
 		return errors.New("template.spec.completions must be 1: an AsyncJob's result comes from one pod")
 	}
+	if p := spec.Parallelism; p != nil && *p != 1 {
+		return errors.New("template.spec.parallelism must be 1: an AsyncJob runs one pod at a time")
+	}
+	if spec.Suspend != nil && *spec.Suspend {
+		return errors.New("template.spec.suspend must not be true: nothing would resume the Job (queueing systems suspend Jobs themselves)")
+	}
+	if spec.TTLSecondsAfterFinished != nil {
+		return errors.New("template.spec.ttlSecondsAfterFinished must not be set: the AsyncJob's TTL removes its Job, and the Job must outlive the reading of its result")
+	}
 	return nil
 }

@@ -26,6 +26,9 @@ import (
 // the AsyncJob nor its type says otherwise.
 const DefaultTTLSecondsAfterFinished int32 = 24 * 60 * 60
 
+// jobDefaultBackoffLimit is what the batch Job API defaults backoffLimit to.
+const jobDefaultBackoffLimit int32 = 6
+
 // effectiveLimits are the limits one AsyncJob runs with.
 type effectiveLimits struct {
 	ActiveDeadlineSeconds   *int64
@@ -49,6 +52,9 @@ func resolveLimits(overrides *asyncjobv1alpha1.JobLimits, t *asyncjobv1alpha1.As
 	}
 	if ttl := pick(o.TTLSecondsAfterFinished, d.TTLSecondsAfterFinished); ttl != nil {
 		out.TTLSecondsAfterFinished = *ttl
+	} else if m.TTLSecondsAfterFinished != nil {
+		// The built-in default is ours, not the operator's: cap it, never reject it.
+		out.TTLSecondsAfterFinished = min(out.TTLSecondsAfterFinished, *m.TTLSecondsAfterFinished)
 	}
 	if err := atMost("activeDeadlineSeconds", out.ActiveDeadlineSeconds, m.ActiveDeadlineSeconds); err != nil {
 		return out, err
@@ -59,9 +65,13 @@ func resolveLimits(overrides *asyncjobv1alpha1.JobLimits, t *asyncjobv1alpha1.As
 	if err := atMost("ttlSecondsAfterFinished", &out.TTLSecondsAfterFinished, m.TTLSecondsAfterFinished); err != nil {
 		return out, err
 	}
-	// A type with a maximum deadline but no default must not let a job run unbounded.
+	// A maximum with no default must still bound the Job: without a deadline it
+	// would run unbounded, and the Job's own default backoffLimit may exceed it.
 	if out.ActiveDeadlineSeconds == nil && m.ActiveDeadlineSeconds != nil {
 		out.ActiveDeadlineSeconds = m.ActiveDeadlineSeconds
+	}
+	if out.BackoffLimit == nil && m.BackoffLimit != nil && *m.BackoffLimit < jobDefaultBackoffLimit {
+		out.BackoffLimit = m.BackoffLimit
 	}
 	return out, nil
 }

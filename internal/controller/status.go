@@ -19,6 +19,7 @@ package controller
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -90,7 +91,11 @@ func deriveStatus(prev asyncjobv1alpha1.AsyncJobStatus, obs observation, now met
 	case obs.Job != nil && jobCondition(obs.Job, batchv1.JobFailed) != nil:
 		c := jobCondition(obs.Job, batchv1.JobFailed)
 		s.StartTime = firstStart(s.StartTime, obs.Pods, obs.Job)
-		finish(&s, asyncjobv1alpha1.StateFailed, c.LastTransitionTime, obs)
+		failedAt := c.LastTransitionTime
+		if failedAt.IsZero() {
+			failedAt = now
+		}
+		finish(&s, asyncjobv1alpha1.StateFailed, failedAt, obs)
 		s.Failure = jobFailure(c, obs.Pods)
 		setCondition(&s, cond(asyncjobv1alpha1.ConditionFailed, true, s.Failure.Reason, s.Failure.Message), obs.Generation, now)
 
@@ -237,7 +242,9 @@ func jobFailure(c *batchv1.JobCondition, pods []corev1.Pod) *asyncjobv1alpha1.Fa
 	}
 	var latest *corev1.ContainerStateTerminated
 	for i := range pods {
-		for _, cs := range pods[i].Status.ContainerStatuses {
+		// An init container that fails fails the pod just as well.
+		statuses := append(slices.Clone(pods[i].Status.InitContainerStatuses), pods[i].Status.ContainerStatuses...)
+		for _, cs := range statuses {
 			t := cs.State.Terminated
 			if t == nil || t.ExitCode == 0 {
 				continue
@@ -249,11 +256,14 @@ func jobFailure(c *batchv1.JobCondition, pods []corev1.Pod) *asyncjobv1alpha1.Fa
 	}
 	if latest != nil {
 		f.ExitCode = new(latest.ExitCode)
+		exited := fmt.Sprintf("the container exited with code %d", latest.ExitCode)
 		switch {
 		case latest.Message != "":
 			f.Message = truncateMessage(latest.Message)
 		case f.Message == "":
-			f.Message = fmt.Sprintf("the container exited with code %d", latest.ExitCode)
+			f.Message = exited
+		default: // keep the Job's explanation, and say what the container did
+			f.Message = truncateMessage(f.Message + "; " + exited)
 		}
 	}
 	return f

@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -43,7 +44,7 @@ import (
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	testing.Init()
+	flag.Parse() // framework.Start asks testing.Short()
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(zapLevel())))
 	e, stop, err := framework.Start()
 	if err != nil {

@@ -53,14 +53,14 @@ func RepoRoot() string {
 }
 
 // Start starts envtest for the calling test binary; call it from TestMain and
-// call stop when the tests are done. It returns a nil Env (and stop is a no-op)
-// when envtest is unavailable in -short mode, so unit tests still run.
-// Without KUBEBUILDER_ASSETS it fails: `make test` provides it.
+// call stop when the tests are done (after flag.Parse). Under -short it returns
+// a nil Env and a no-op stop, so only unit tests run. Without KUBEBUILDER_ASSETS
+// it fails: `make test` provides it.
 func Start() (env *Env, stop func(), err error) {
+	if testing.Short() {
+		return nil, func() {}, nil
+	}
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		if testing.Short() {
-			return nil, func() {}, nil
-		}
 		return nil, nil, errNoAssets
 	}
 	te := &envtest.Environment{

@@ -1,0 +1,419 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+)
+
+// builderType is an AsyncJobType whose template exercises everything buildJob
+// touches: labels on both levels, annotations, an init container, two
+// containers with their own env, a restartPolicy to overwrite, and limits to
+// replace.
+func builderType() *asyncjobv1alpha1.AsyncJobType {
+	return &asyncjobv1alpha1.AsyncJobType{
+		ObjectMeta: metav1.ObjectMeta{Name: "report", UID: "type-uid"},
+		Spec: asyncjobv1alpha1.AsyncJobTypeSpec{
+			Template: batchv1.JobTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Labels: map[string]string{
+						"team": "data",
+						// The controller's own labels win over a template's.
+						asyncjobv1alpha1.LabelName: "spoofed",
+					},
+					Annotations: map[string]string{"example.com/owner": "data-team"},
+				},
+				Spec: batchv1.JobSpec{
+					BackoffLimit: new(int32(4)),
+					Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{
+							"app":                      "worker",
+							asyncjobv1alpha1.LabelType: "spoofed",
+						}},
+						Spec: corev1.PodSpec{
+							RestartPolicy: corev1.RestartPolicyOnFailure,
+							InitContainers: []corev1.Container{{
+								Name:  "fetch",
+								Image: "example.com/fetch:1",
+								Env:   []corev1.EnvVar{{Name: "FETCH_ONLY", Value: "1"}},
+							}},
+							Containers: []corev1.Container{
+								{
+									Name:  "worker",
+									Image: "example.com/worker:1",
+									Args:  []string{"--format=$(ASYNCJOB_PARAM_FORMAT)"},
+									Env:   []corev1.EnvVar{{Name: "LOG_LEVEL", Value: "debug"}},
+								},
+								{Name: "sidecar", Image: "example.com/sidecar:1"},
+							},
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func builderAsyncJob(params string, labels map[string]string) *asyncjobv1alpha1.AsyncJob {
+	aj := &asyncjobv1alpha1.AsyncJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "report-1", Namespace: "team-a", UID: "aj-uid", Labels: labels},
+		Spec:       asyncjobv1alpha1.AsyncJobSpec{Type: "report"},
+	}
+	if params != "" {
+		aj.Spec.Parameters = &apiextensionsv1.JSON{Raw: []byte(params)}
+	}
+	return aj
+}
+
+// wantBuiltJob is the Job builderType gives for builderAsyncJob with
+// parameters {"format":"csv"} and no limits; cases adjust it.
+func wantBuiltJob(labels map[string]string) *batchv1.Job {
+	ours := []corev1.EnvVar{
+		{Name: EnvID, Value: "report-1"},
+		{Name: EnvType, Value: "report"},
+		{Name: EnvParameters, Value: `{"format":"csv"}`},
+		{Name: "ASYNCJOB_PARAM_FORMAT", Value: "csv"},
+	}
+	withOurs := func(own ...corev1.EnvVar) []corev1.EnvVar {
+		return append(append([]corev1.EnvVar{}, ours...), own...)
+	}
+	jobLabels := map[string]string{"team": "data"}
+	podLabels := map[string]string{"app": "worker"}
+	for k, v := range labels {
+		jobLabels[k] = v
+		podLabels[k] = v
+	}
+	return &batchv1.Job{
+		TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        "report-1",
+			Namespace:   "team-a",
+			Labels:      jobLabels,
+			Annotations: map[string]string{"example.com/owner": "data-team"},
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion:         "asyncjob.io/v1alpha1",
+				Kind:               "AsyncJob",
+				Name:               "report-1",
+				UID:                "aj-uid",
+				Controller:         new(true),
+				BlockOwnerDeletion: new(true),
+			}},
+		},
+		Spec: batchv1.JobSpec{
+			BackoffLimit: new(int32(4)), // the template's, when the limits leave it alone
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
+				Spec: corev1.PodSpec{
+					RestartPolicy: corev1.RestartPolicyNever,
+					InitContainers: []corev1.Container{{
+						Name:  "fetch",
+						Image: "example.com/fetch:1",
+						Env:   withOurs(corev1.EnvVar{Name: "FETCH_ONLY", Value: "1"}),
+					}},
+					Containers: []corev1.Container{
+						{
+							Name:  "worker",
+							Image: "example.com/worker:1",
+							Args:  []string{"--format=$(ASYNCJOB_PARAM_FORMAT)"},
+							Env:   withOurs(corev1.EnvVar{Name: "LOG_LEVEL", Value: "debug"}),
+						},
+						{Name: "sidecar", Image: "example.com/sidecar:1", Env: withOurs()},
+					},
+				},
+			},
+		},
+	}
+}
+
+func TestBuildJob(t *testing.T) {
+	base := map[string]string{
+		asyncjobv1alpha1.LabelName: "report-1",
+		asyncjobv1alpha1.LabelType: "report",
+	}
+	withTenant := map[string]string{
+		asyncjobv1alpha1.LabelName:   "report-1",
+		asyncjobv1alpha1.LabelType:   "report",
+		asyncjobv1alpha1.LabelTenant: "acme",
+	}
+	cases := []struct {
+		name     string
+		aj       *asyncjobv1alpha1.AsyncJob
+		jobType  *asyncjobv1alpha1.AsyncJobType
+		limits   effectiveLimits
+		want     *batchv1.Job
+		wantErr  string
+		wantSame bool
+	}{
+		{
+			name:    "no limits: name, owner, labels, restartPolicy and env; the template's backoffLimit stays",
+			aj:      builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: builderType(),
+			limits:  effectiveLimits{TTLSecondsAfterFinished: DefaultTTLSecondsAfterFinished},
+			want:    wantBuiltJob(base),
+		},
+		{
+			name:    "deadline and retries come from the limits",
+			aj:      builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: builderType(),
+			limits:  effectiveLimits{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(0)), TTLSecondsAfterFinished: 60},
+			want: func() *batchv1.Job {
+				j := wantBuiltJob(base)
+				j.Spec.ActiveDeadlineSeconds = new(int64(600))
+				j.Spec.BackoffLimit = new(int32(0))
+				return j
+			}(),
+		},
+		{
+			name:    "tenant label is copied to the Job and its pods",
+			aj:      builderAsyncJob(`{"format":"csv"}`, map[string]string{asyncjobv1alpha1.LabelTenant: "acme", "unrelated": "x"}),
+			jobType: builderType(),
+			want:    wantBuiltJob(withTenant),
+		},
+		{
+			name:    "an empty tenant label is not copied",
+			aj:      builderAsyncJob(`{"format":"csv"}`, map[string]string{asyncjobv1alpha1.LabelTenant: ""}),
+			jobType: builderType(),
+			want:    wantBuiltJob(base),
+		},
+		{
+			name: "a template without labels, annotations or env",
+			aj:   builderAsyncJob("", nil),
+			jobType: &asyncjobv1alpha1.AsyncJobType{Spec: asyncjobv1alpha1.AsyncJobTypeSpec{Template: batchv1.JobTemplateSpec{
+				Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{Name: "main", Image: "example.com/main:1"}},
+				}}},
+			}}},
+			want: &batchv1.Job{
+				TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+				ObjectMeta: metav1.ObjectMeta{
+					Name:      "report-1",
+					Namespace: "team-a",
+					Labels:    base,
+					OwnerReferences: []metav1.OwnerReference{{
+						APIVersion: "asyncjob.io/v1alpha1", Kind: "AsyncJob", Name: "report-1", UID: "aj-uid",
+						Controller: new(true), BlockOwnerDeletion: new(true),
+					}},
+				},
+				Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: base},
+					Spec: corev1.PodSpec{
+						RestartPolicy: corev1.RestartPolicyNever,
+						Containers: []corev1.Container{{Name: "main", Image: "example.com/main:1", Env: []corev1.EnvVar{
+							{Name: EnvID, Value: "report-1"},
+							{Name: EnvType, Value: "report"},
+							{Name: EnvParameters, Value: "{}"},
+						}}},
+					},
+				}},
+			},
+		},
+		{
+			name:    "parameters that are not an object",
+			aj:      builderAsyncJob(`["csv"]`, nil),
+			jobType: builderType(),
+			wantErr: "parameters are not a JSON object",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			typeBefore := tc.jobType.DeepCopy()
+			ajBefore := tc.aj.DeepCopy()
+
+			got, err := buildJob(tc.aj, tc.jobType, tc.limits)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("buildJob() error = %v, want one containing %q", err, tc.wantErr)
+				}
+				if got != nil {
+					t.Errorf("buildJob() returned a Job with an error: %v", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("buildJob() unexpected error: %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("buildJob() mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(typeBefore, tc.jobType); diff != "" {
+				t.Errorf("buildJob() mutated the AsyncJobType (-before +after):\n%s", diff)
+			}
+			if diff := cmp.Diff(ajBefore, tc.aj); diff != "" {
+				t.Errorf("buildJob() mutated the AsyncJob (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBuildJobIsDeterministic(t *testing.T) {
+	// Many keys, so that map iteration order would show if it leaked into the env.
+	params := `{"z":1,"y":"two","x":true,"w":{"n":1},"v":[1],"u":null,"t":3.5,"s":"s","r":"r","q":"q","p":"p","o":"o"}`
+	aj := builderAsyncJob(params, map[string]string{asyncjobv1alpha1.LabelTenant: "acme"})
+	limits := effectiveLimits{ActiveDeadlineSeconds: new(int64(60)), BackoffLimit: new(int32(1))}
+
+	first, err := buildJob(aj, builderType(), limits)
+	if err != nil {
+		t.Fatalf("buildJob() unexpected error: %v", err)
+	}
+	for range 20 {
+		again, err := buildJob(aj, builderType(), limits)
+		if err != nil {
+			t.Fatalf("buildJob() unexpected error: %v", err)
+		}
+		if diff := cmp.Diff(first, again); diff != "" {
+			t.Fatalf("buildJob() is not deterministic (-first +again):\n%s", diff)
+		}
+	}
+}
+
+func TestBuildJobContainersDoNotShareEnv(t *testing.T) {
+	job, err := buildJob(builderAsyncJob(`{"format":"csv"}`, nil), builderType(), effectiveLimits{})
+	if err != nil {
+		t.Fatalf("buildJob() unexpected error: %v", err)
+	}
+	pod := &job.Spec.Template.Spec
+	pod.Containers[0].Env[0].Value = "changed"
+	pod.Containers[0].Env = append(pod.Containers[0].Env[:1], corev1.EnvVar{Name: "OVERWRITE", Value: "x"})
+	for _, c := range append(pod.InitContainers, pod.Containers[1]) {
+		if got := c.Env[0]; got != (corev1.EnvVar{Name: EnvID, Value: "report-1"}) {
+			t.Errorf("container %q env[0] = %+v after editing another container's env: the slices alias", c.Name, got)
+		}
+		if got := c.Env[1]; got != (corev1.EnvVar{Name: EnvType, Value: "report"}) {
+			t.Errorf("container %q env[1] = %+v after editing another container's env: the slices alias", c.Name, got)
+		}
+	}
+}
+
+func TestWorkerEnv(t *testing.T) {
+	contract := func(params string) []corev1.EnvVar {
+		return []corev1.EnvVar{
+			{Name: EnvID, Value: "report-1"},
+			{Name: EnvType, Value: "report"},
+			{Name: EnvParameters, Value: params},
+		}
+	}
+	cases := []struct {
+		name    string
+		params  *apiextensionsv1.JSON
+		want    []corev1.EnvVar
+		wantErr bool
+	}{
+		{
+			name:   "no parameters: an empty object",
+			params: nil,
+			want:   contract("{}"),
+		},
+		{
+			name:   "empty raw parameters: an empty object",
+			params: &apiextensionsv1.JSON{},
+			want:   contract("{}"),
+		},
+		{
+			name:   "the document is passed as written",
+			params: &apiextensionsv1.JSON{Raw: []byte(`{ "format" : "csv" }`)},
+			want:   append(contract(`{ "format" : "csv" }`), corev1.EnvVar{Name: "ASYNCJOB_PARAM_FORMAT", Value: "csv"}),
+		},
+		{
+			name:   "scalars: strings, numbers as written, booleans; sorted by key",
+			params: &apiextensionsv1.JSON{Raw: []byte(`{"title":"Q3 report","count":1e3,"big":12345678901234567890,"ratio":-0.25,"dry":true,"verbose":false,"empty":""}`)},
+			want: append(contract(`{"title":"Q3 report","count":1e3,"big":12345678901234567890,"ratio":-0.25,"dry":true,"verbose":false,"empty":""}`),
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_BIG", Value: "12345678901234567890"},
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_COUNT", Value: "1e3"},
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_DRY", Value: "true"},
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_EMPTY", Value: ""},
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_RATIO", Value: "-0.25"},
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_TITLE", Value: "Q3 report"},
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_VERBOSE", Value: "false"},
+			),
+		},
+		{
+			name:   "objects, arrays and null get no variable of their own",
+			params: &apiextensionsv1.JSON{Raw: []byte(`{"nested":{"a":1},"list":[1,2],"nothing":null,"name":"x"}`)},
+			want: append(contract(`{"nested":{"a":1},"list":[1,2],"nothing":null,"name":"x"}`),
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_NAME", Value: "x"},
+			),
+		},
+		{
+			name:   "names are normalised",
+			params: &apiextensionsv1.JSON{Raw: []byte(`{"output-format":"json","dotted.key":"d","MixedCase":"m","with space":"s","x9_y":"u"}`)},
+			want: append(contract(`{"output-format":"json","dotted.key":"d","MixedCase":"m","with space":"s","x9_y":"u"}`),
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_MIXEDCASE", Value: "m"},
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_DOTTED_KEY", Value: "d"},
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_OUTPUT_FORMAT", Value: "json"},
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_WITH_SPACE", Value: "s"},
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_X9_Y", Value: "u"},
+			),
+		},
+		{
+			name:   "keys that normalise to one name: the first in sorted order wins",
+			params: &apiextensionsv1.JSON{Raw: []byte(`{"a_b":"underscore","a-b":"dash"}`)},
+			want: append(contract(`{"a_b":"underscore","a-b":"dash"}`),
+				corev1.EnvVar{Name: "ASYNCJOB_PARAM_A_B", Value: "dash"},
+			),
+		},
+		{name: "an array is not an object", params: &apiextensionsv1.JSON{Raw: []byte(`[1,2]`)}, wantErr: true},
+		{name: "a string is not an object", params: &apiextensionsv1.JSON{Raw: []byte(`"csv"`)}, wantErr: true},
+		{name: "a number is not an object", params: &apiextensionsv1.JSON{Raw: []byte(`42`)}, wantErr: true},
+		{name: "malformed JSON", params: &apiextensionsv1.JSON{Raw: []byte(`{"format":`)}, wantErr: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			aj := builderAsyncJob("", nil)
+			aj.Spec.Parameters = tc.params
+			got, err := workerEnv(aj)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("workerEnv() = %v, want an error", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("workerEnv() unexpected error: %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("workerEnv() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	cases := map[string]string{
+		"format":        "FORMAT",
+		"output-format": "OUTPUT_FORMAT",
+		"outputFormat":  "OUTPUTFORMAT",
+		"a.b/c d":       "A_B_C_D",
+		"already_OK_9":  "ALREADY_OK_9",
+		"9lives":        "9LIVES",
+		"héllo":         "H_LLO",
+		"":              "",
+	}
+	for in, want := range cases {
+		if got := envName(in); got != want {
+			t.Errorf("envName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

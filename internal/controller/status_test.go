@@ -1,0 +1,897 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+)
+
+// Fixed clock for status derivation: everything is relative to statusNow.
+var (
+	statusNow  = metav1.NewTime(time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC))
+	statusTTL  = time.Hour
+	statusGen  = int64(2)
+	resultName = "worker"
+)
+
+func ago(d time.Duration) metav1.Time { return metav1.NewTime(statusNow.Add(-d)) }
+
+func agoPtr(d time.Duration) *metav1.Time { t := ago(d); return &t }
+
+func laterPtr(base metav1.Time, d time.Duration) *metav1.Time {
+	t := metav1.NewTime(base.Add(d))
+	return &t
+}
+
+// condAt is an AsyncJob condition as deriveStatus writes it.
+func condAt(typ string, status bool, reason, message string, at metav1.Time) metav1.Condition {
+	c := metav1.Condition{
+		Type: typ, Status: metav1.ConditionFalse, Reason: reason, Message: message,
+		ObservedGeneration: statusGen, LastTransitionTime: at,
+	}
+	if status {
+		c.Status = metav1.ConditionTrue
+	}
+	return c
+}
+
+// Conditions as observeAndAct hands them over (no generation, no time).
+var (
+	acceptedJobCreated = metav1.Condition{Type: asyncjobv1alpha1.ConditionAccepted, Status: metav1.ConditionTrue,
+		Reason: asyncjobv1alpha1.ReasonJobCreated, Message: "the Job was created"}
+	acceptedTypeNotFound = metav1.Condition{Type: asyncjobv1alpha1.ConditionAccepted, Status: metav1.ConditionFalse,
+		Reason: asyncjobv1alpha1.ReasonTypeNotFound, Message: `AsyncJobType "report" does not exist; the AsyncJob starts when it does`}
+)
+
+// Messages deriveStatus writes.
+const (
+	msgWaiting   = "no pod of the Job is running yet"
+	msgSuspended = "the Job is suspended"
+	msgRunning   = "a pod of the Job is running"
+	msgFinished  = "the AsyncJob finished"
+	msgComplete  = "the Job completed"
+	msgStopping  = "waiting for the Job and its pods to be deleted"
+	msgCancelled = "the Job and its pods are gone"
+	msgJobLost   = "the Job was deleted by someone other than asyncjob"
+)
+
+// statusJob builds the AsyncJob's batch Job in the state a test needs.
+type statusJob struct{ batchv1.Job }
+
+func newStatusJob() *statusJob {
+	return &statusJob{batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "report-1", Namespace: "team-a"}}}
+}
+
+func (j *statusJob) suspend() *statusJob { j.Spec.Suspend = new(true); return j }
+
+func (j *statusJob) counts(active, succeeded, failed int32) *statusJob {
+	j.Status.Active, j.Status.Succeeded, j.Status.Failed = active, succeeded, failed
+	return j
+}
+
+func (j *statusJob) started(at metav1.Time) *statusJob { j.Status.StartTime = &at; return j }
+
+func (j *statusJob) completed(at metav1.Time) *statusJob {
+	j.Status.CompletionTime = &at
+	j.Status.Conditions = append(j.Status.Conditions,
+		batchv1.JobCondition{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: at},
+		batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: at})
+	return j
+}
+
+func (j *statusJob) failed(reason, message string, at metav1.Time) *statusJob {
+	j.Status.Conditions = append(j.Status.Conditions,
+		batchv1.JobCondition{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: reason, Message: message, LastTransitionTime: at},
+		batchv1.JobCondition{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: reason, Message: message, LastTransitionTime: at})
+	return j
+}
+
+func (j *statusJob) obj() *batchv1.Job { return &j.Job }
+
+// statusPod builds a pod of the Job.
+type statusPod struct{ corev1.Pod }
+
+func newStatusPod(name string, phase corev1.PodPhase, start metav1.Time) *statusPod {
+	return &statusPod{corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "team-a"},
+		Status:     corev1.PodStatus{Phase: phase, StartTime: &start},
+	}}
+}
+
+func (p *statusPod) terminated(container string, exitCode int32, message string, finished metav1.Time) *statusPod {
+	p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{
+		Name: container,
+		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+			ExitCode: exitCode, Message: message, FinishedAt: finished,
+		}},
+	})
+	return p
+}
+
+func (p *statusPod) running(container string) *statusPod {
+	p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{
+		Name: container, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: *p.Status.StartTime}},
+	})
+	return p
+}
+
+func (p *statusPod) obj() corev1.Pod { return p.Pod }
+
+func rawJSON(s string) *apiextensionsv1.JSON { return &apiextensionsv1.JSON{Raw: []byte(s)} }
+
+func jsonString(t *testing.T, s string) *apiextensionsv1.JSON {
+	t.Helper()
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apiextensionsv1.JSON{Raw: raw}
+}
+
+// statusCmpOpts compare conditions as a set: their order is not part of the API.
+var statusCmpOpts = []cmp.Option{
+	cmpopts.SortSlices(func(a, b metav1.Condition) bool { return a.Type < b.Type }),
+	cmpopts.EquateEmpty(),
+}
+
+// runningPrev is the status of an AsyncJob whose pod has been running since 10m ago.
+func runningPrev() asyncjobv1alpha1.AsyncJobStatus {
+	return asyncjobv1alpha1.AsyncJobStatus{
+		State:              asyncjobv1alpha1.StateRunning,
+		ObservedGeneration: 1,
+		JobName:            "report-1",
+		Attempts:           1,
+		StartTime:          agoPtr(10 * time.Minute),
+		Conditions: []metav1.Condition{
+			{Type: asyncjobv1alpha1.ConditionAccepted, Status: metav1.ConditionTrue, Reason: asyncjobv1alpha1.ReasonJobCreated,
+				Message: "the Job was created", ObservedGeneration: 1, LastTransitionTime: ago(11 * time.Minute)},
+			{Type: asyncjobv1alpha1.ConditionRunning, Status: metav1.ConditionTrue, Reason: asyncjobv1alpha1.ReasonPodRunning,
+				Message: msgRunning, ObservedGeneration: 1, LastTransitionTime: ago(10 * time.Minute)},
+		},
+		Progress: &asyncjobv1alpha1.Progress{Percent: 40, Step: "render", Message: "page 4 of 10", UpdateTime: agoPtr(time.Minute)},
+	}
+}
+
+func TestDeriveStatus(t *testing.T) {
+	longMessage := strings.Repeat("x", maxResultBytes+100)
+
+	cases := []struct {
+		name string
+		prev asyncjobv1alpha1.AsyncJobStatus
+		obs  observation
+		// want is built per case, as it may need *testing.T (jsonString).
+		want func(t *testing.T) asyncjobv1alpha1.AsyncJobStatus
+	}{
+		{
+			name: "no Job, type not found: Pending, waiting",
+			obs:  observation{Accepted: acceptedTypeNotFound},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StatePending,
+					ObservedGeneration: statusGen,
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, false, asyncjobv1alpha1.ReasonTypeNotFound, acceptedTypeNotFound.Message, statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonWaiting, msgWaiting, statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "Job without pods: Pending, waiting",
+			obs:  observation{Accepted: acceptedJobCreated, Job: newStatusJob().obj()},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StatePending,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonWaiting, msgWaiting, statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "Job with a pending pod: Pending, waiting",
+			obs: observation{Accepted: acceptedJobCreated, Job: newStatusJob().counts(1, 0, 0).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodPending, ago(time.Minute)).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StatePending,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Attempts:           1,
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonWaiting, msgWaiting, statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "suspended Job: Pending, suspended",
+			obs:  observation{Accepted: acceptedJobCreated, Job: newStatusJob().suspend().obj()},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StatePending,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonSuspended, msgSuspended, statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "a running pod: Running, start time from the pod, attempts from the Job's counters",
+			obs: observation{Accepted: acceptedJobCreated, Job: newStatusJob().counts(1, 0, 2).started(ago(20 * time.Minute)).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-c", corev1.PodRunning, ago(5*time.Minute)).running(resultName).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateRunning,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Attempts:           3,
+					StartTime:          agoPtr(5 * time.Minute),
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, true, asyncjobv1alpha1.ReasonPodRunning, msgRunning, statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "several pods: the earliest pod start is the start time",
+			obs: observation{Accepted: acceptedJobCreated, Job: newStatusJob().counts(1, 0, 1).obj(),
+				Pods: []corev1.Pod{
+					newStatusPod("report-1-b", corev1.PodRunning, ago(2*time.Minute)).running(resultName).obj(),
+					newStatusPod("report-1-a", corev1.PodFailed, ago(8*time.Minute)).terminated(resultName, 1, "", ago(3*time.Minute)).obj(),
+				}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateRunning,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Attempts:           2,
+					StartTime:          agoPtr(8 * time.Minute),
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, true, asyncjobv1alpha1.ReasonPodRunning, msgRunning, statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "started before, between retries (no pod running): still Running, start time and progress kept",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, Job: newStatusJob().counts(0, 0, 1).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodFailed, ago(10*time.Minute)).terminated(resultName, 1, "", ago(time.Minute)).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.ObservedGeneration = statusGen
+				s.Attempts = 1
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, true, asyncjobv1alpha1.ReasonPodRunning, msgRunning, ago(10*time.Minute)),
+				}
+				return s
+			},
+		},
+		{
+			name: "started before, then suspended (e.g. preempted): Pending, suspended, start time kept",
+			prev: runningPrev(),
+			obs:  observation{Generation: statusGen, Accepted: acceptedJobCreated, Job: newStatusJob().suspend().counts(0, 0, 1).obj()},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StatePending
+				s.ObservedGeneration = statusGen
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonSuspended, msgSuspended, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "Job complete, JSON termination message: Completed with the result",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 1, 0).started(ago(11 * time.Minute)).completed(ago(time.Minute)).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					terminated("sidecar", 0, `{"not":"the result"}`, ago(time.Minute)).
+					terminated(resultName, 0, `{"rows":42,"url":"s3://bucket/report.csv"}`, ago(time.Minute)).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateCompleted
+				s.ObservedGeneration = statusGen
+				s.CompletionTime = agoPtr(time.Minute)
+				s.ExpireTime = laterPtr(ago(time.Minute), statusTTL)
+				s.Result = rawJSON(`{"rows":42,"url":"s3://bucket/report.csv"}`)
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					// The Running condition ends when the Job completed, not when the controller noticed.
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionComplete, true, asyncjobv1alpha1.ReasonJobComplete, msgComplete, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "Job complete before the controller saw a pod run: start time from the pod",
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 1, 0).started(ago(3 * time.Minute)).completed(ago(time.Minute)).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(2*time.Minute)).
+					terminated(resultName, 0, `[1,2,3]`, ago(time.Minute)).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateCompleted,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Attempts:           1,
+					StartTime:          agoPtr(2 * time.Minute),
+					CompletionTime:     agoPtr(time.Minute),
+					ExpireTime:         laterPtr(ago(time.Minute), statusTTL),
+					Result:             rawJSON(`[1,2,3]`),
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(time.Minute)),
+						condAt(asyncjobv1alpha1.ConditionComplete, true, asyncjobv1alpha1.ReasonJobComplete, msgComplete, statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "Job complete, message that is not JSON: kept as a JSON string",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					terminated(resultName, 0, `done: 42 "rows"`, ago(time.Minute)).obj()}},
+			want: func(t *testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateCompleted
+				s.ObservedGeneration = statusGen
+				s.CompletionTime = agoPtr(time.Minute)
+				s.ExpireTime = laterPtr(ago(time.Minute), statusTTL)
+				s.Result = jsonString(t, `done: 42 "rows"`)
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionComplete, true, asyncjobv1alpha1.ReasonJobComplete, msgComplete, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "Job complete, message over 4096 bytes: capped",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					terminated(resultName, 0, longMessage, ago(time.Minute)).obj()}},
+			want: func(t *testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateCompleted
+				s.ObservedGeneration = statusGen
+				s.CompletionTime = agoPtr(time.Minute)
+				s.ExpireTime = laterPtr(ago(time.Minute), statusTTL)
+				s.Result = jsonString(t, longMessage[:4096])
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionComplete, true, asyncjobv1alpha1.ReasonJobComplete, msgComplete, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "Job complete without a completion time or a pod: completion time now, no result",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: func() *batchv1.Job {
+					j := newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj()
+					j.Status.CompletionTime = nil
+					return j
+				}()},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateCompleted
+				s.ObservedGeneration = statusGen
+				s.CompletionTime = &statusNow
+				s.ExpireTime = laterPtr(statusNow, statusTTL)
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, statusNow),
+					condAt(asyncjobv1alpha1.ConditionComplete, true, asyncjobv1alpha1.ReasonJobComplete, msgComplete, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "Job failed, backoff limit exceeded: the latest failed container's message and exit code",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 0, 2).failed("BackoffLimitExceeded", "Job has reached the specified backoff limit", ago(30*time.Second)).obj(),
+				Pods: []corev1.Pod{
+					newStatusPod("report-1-b", corev1.PodFailed, ago(2*time.Minute)).terminated(resultName, 3, "boom", ago(31*time.Second)).obj(),
+					newStatusPod("report-1-a", corev1.PodFailed, ago(10*time.Minute)).terminated(resultName, 1, "first try", ago(5*time.Minute)).obj(),
+				}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateFailed
+				s.ObservedGeneration = statusGen
+				s.Attempts = 2
+				s.CompletionTime = agoPtr(30 * time.Second)
+				s.ExpireTime = laterPtr(ago(30*time.Second), statusTTL)
+				s.Failure = &asyncjobv1alpha1.Failure{Reason: "BackoffLimitExceeded", Message: "boom", ExitCode: new(int32(3))}
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(30*time.Second)),
+					condAt(asyncjobv1alpha1.ConditionFailed, true, "BackoffLimitExceeded", "boom", statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "Job failed, container without a message and a Job condition without one: the exit code is the message",
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "", ago(30*time.Second)).obj(),
+				Pods: []corev1.Pod{
+					newStatusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).terminated(resultName, 137, "", ago(31*time.Second)).obj(),
+				}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateFailed,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Attempts:           1,
+					StartTime:          agoPtr(2 * time.Minute),
+					CompletionTime:     agoPtr(30 * time.Second),
+					ExpireTime:         laterPtr(ago(30*time.Second), statusTTL),
+					Failure: &asyncjobv1alpha1.Failure{Reason: "BackoffLimitExceeded",
+						Message: "the container exited with code 137", ExitCode: new(int32(137))},
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(30*time.Second)),
+						condAt(asyncjobv1alpha1.ConditionFailed, true, "BackoffLimitExceeded", "the container exited with code 137", statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "Job failed, container without a message: the Job's message, then the exit code",
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "Job has reached the specified backoff limit", ago(30*time.Second)).obj(),
+				Pods: []corev1.Pod{
+					newStatusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).terminated(resultName, 2, "", ago(31*time.Second)).obj(),
+				}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateFailed,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Attempts:           1,
+					StartTime:          agoPtr(2 * time.Minute),
+					CompletionTime:     agoPtr(30 * time.Second),
+					ExpireTime:         laterPtr(ago(30*time.Second), statusTTL),
+					Failure: &asyncjobv1alpha1.Failure{Reason: "BackoffLimitExceeded",
+						Message: "Job has reached the specified backoff limit; the container exited with code 2", ExitCode: new(int32(2))},
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(30*time.Second)),
+						condAt(asyncjobv1alpha1.ConditionFailed, true, "BackoffLimitExceeded", "Job has reached the specified backoff limit; the container exited with code 2", statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "Job failed, container message over 1024 bytes: capped",
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "", ago(30*time.Second)).obj(),
+				Pods: []corev1.Pod{
+					newStatusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).terminated(resultName, 1, strings.Repeat("z", 2000), ago(31*time.Second)).obj(),
+				}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				capped := strings.Repeat("z", 1024)
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateFailed,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Attempts:           1,
+					StartTime:          agoPtr(2 * time.Minute),
+					CompletionTime:     agoPtr(30 * time.Second),
+					ExpireTime:         laterPtr(ago(30*time.Second), statusTTL),
+					Failure:            &asyncjobv1alpha1.Failure{Reason: "BackoffLimitExceeded", Message: capped, ExitCode: new(int32(1))},
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(30*time.Second)),
+						condAt(asyncjobv1alpha1.ConditionFailed, true, "BackoffLimitExceeded", capped, statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "Job failed in an init container: its message and exit code",
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "Job has reached the specified backoff limit", ago(30*time.Second)).obj(),
+				Pods: []corev1.Pod{func() corev1.Pod {
+					p := newStatusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).obj()
+					p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "fetch", State: corev1.ContainerState{
+						Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Message: "input not found", FinishedAt: ago(31 * time.Second)}}}}
+					p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: resultName, State: corev1.ContainerState{
+						Waiting: &corev1.ContainerStateWaiting{Reason: "PodInitializing"}}}}
+					return p
+				}()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateFailed,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Attempts:           1,
+					StartTime:          agoPtr(2 * time.Minute),
+					CompletionTime:     agoPtr(30 * time.Second),
+					ExpireTime:         laterPtr(ago(30*time.Second), statusTTL),
+					Failure:            &asyncjobv1alpha1.Failure{Reason: "BackoffLimitExceeded", Message: "input not found", ExitCode: new(int32(2))},
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(30*time.Second)),
+						condAt(asyncjobv1alpha1.ConditionFailed, true, "BackoffLimitExceeded", "input not found", statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "Job failed, deadline exceeded: the reason and message pass through",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 0, 1).failed("DeadlineExceeded", "Job was active longer than specified deadline", ago(30*time.Second)).obj()},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateFailed
+				s.ObservedGeneration = statusGen
+				s.CompletionTime = agoPtr(30 * time.Second)
+				s.ExpireTime = laterPtr(ago(30*time.Second), statusTTL)
+				s.Failure = &asyncjobv1alpha1.Failure{Reason: "DeadlineExceeded", Message: "Job was active longer than specified deadline"}
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(30*time.Second)),
+					condAt(asyncjobv1alpha1.ConditionFailed, true, "DeadlineExceeded", "Job was active longer than specified deadline", statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "Job failed without a reason: JobFailed",
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL,
+				Job: newStatusJob().failed("", "", ago(30*time.Second)).obj()},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateFailed,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					CompletionTime:     agoPtr(30 * time.Second),
+					ExpireTime:         laterPtr(ago(30*time.Second), statusTTL),
+					Failure:            &asyncjobv1alpha1.Failure{Reason: asyncjobv1alpha1.ReasonJobFailed},
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(30*time.Second)),
+						condAt(asyncjobv1alpha1.ConditionFailed, true, asyncjobv1alpha1.ReasonJobFailed, "", statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "rejected (invalid parameters): Failed with that failure, no Job",
+			obs: observation{Generation: statusGen, TTL: statusTTL,
+				Accepted: metav1.Condition{Type: asyncjobv1alpha1.ConditionAccepted, Status: metav1.ConditionFalse,
+					Reason: asyncjobv1alpha1.ReasonInvalidParameters, Message: "/format: is required"},
+				Rejected: &asyncjobv1alpha1.Failure{Reason: asyncjobv1alpha1.ReasonInvalidParameters, Message: "/format: is required"}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateFailed,
+					ObservedGeneration: statusGen,
+					CompletionTime:     &statusNow,
+					ExpireTime:         laterPtr(statusNow, statusTTL),
+					Failure:            &asyncjobv1alpha1.Failure{Reason: asyncjobv1alpha1.ReasonInvalidParameters, Message: "/format: is required"},
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, false, asyncjobv1alpha1.ReasonInvalidParameters, "/format: is required", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, statusNow),
+						condAt(asyncjobv1alpha1.ConditionFailed, true, asyncjobv1alpha1.ReasonInvalidParameters, "/format: is required", statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "cancel requested, Job still there with a running pod: Running, stopping",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, CancelRequested: true, TTL: statusTTL,
+				Job:  newStatusJob().counts(1, 0, 0).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, ago(10*time.Minute)).running(resultName).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.ObservedGeneration = statusGen
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, true, asyncjobv1alpha1.ReasonPodRunning, msgRunning, ago(10*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionCancelled, false, asyncjobv1alpha1.ReasonStopping, msgStopping, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "cancel requested, Job still there, no pod ran: Pending, stopping",
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, CancelRequested: true, TTL: statusTTL,
+				Job: newStatusJob().obj()},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StatePending,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonWaiting, msgWaiting, statusNow),
+						condAt(asyncjobv1alpha1.ConditionCancelled, false, asyncjobv1alpha1.ReasonStopping, msgStopping, statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "cancel requested, the Job is gone: Cancelled now",
+			prev: func() asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.Conditions = append(s.Conditions, metav1.Condition{Type: asyncjobv1alpha1.ConditionCancelled, Status: metav1.ConditionFalse,
+					Reason: asyncjobv1alpha1.ReasonStopping, Message: msgStopping, ObservedGeneration: 1, LastTransitionTime: ago(time.Minute)})
+				return s
+			}(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, CancelRequested: true, TTL: statusTTL},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateCancelled
+				s.ObservedGeneration = statusGen
+				s.CompletionTime = &statusNow
+				s.ExpireTime = laterPtr(statusNow, statusTTL)
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, statusNow),
+					condAt(asyncjobv1alpha1.ConditionCancelled, true, asyncjobv1alpha1.ReasonCancelled, msgCancelled, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "cancel requested but the Job already completed: Completed (a finished job cannot be cancelled)",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, CancelRequested: true, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					terminated(resultName, 0, `{"ok":true}`, ago(time.Minute)).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateCompleted
+				s.ObservedGeneration = statusGen
+				s.CompletionTime = agoPtr(time.Minute)
+				s.ExpireTime = laterPtr(ago(time.Minute), statusTTL)
+				s.Result = rawJSON(`{"ok":true}`)
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionComplete, true, asyncjobv1alpha1.ReasonJobComplete, msgComplete, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "finished before and the Job is gone: unchanged but for observedGeneration",
+			prev: completedPrev(),
+			obs:  observation{Generation: 3, Accepted: acceptedJobCreated, CancelRequested: true, JobLost: true, TTL: statusTTL},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := completedPrev()
+				s.ObservedGeneration = 3
+				return s
+			},
+		},
+		{
+			name: "the Job disappeared without a cancellation: Failed, JobLost",
+			prev: runningPrev(),
+			obs:  observation{Generation: statusGen, Accepted: acceptedJobCreated, JobLost: true, TTL: statusTTL},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateFailed
+				s.ObservedGeneration = statusGen
+				s.CompletionTime = &statusNow
+				s.ExpireTime = laterPtr(statusNow, statusTTL)
+				s.Failure = &asyncjobv1alpha1.Failure{Reason: asyncjobv1alpha1.ReasonJobLost, Message: msgJobLost}
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, statusNow),
+					condAt(asyncjobv1alpha1.ConditionFailed, true, asyncjobv1alpha1.ReasonJobLost, msgJobLost, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "progress reported earlier is preserved while running",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL,
+				Job:  newStatusJob().counts(1, 0, 0).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, ago(10*time.Minute)).running(resultName).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.ObservedGeneration = statusGen
+				s.Progress = &asyncjobv1alpha1.Progress{Percent: 40, Step: "render", Message: "page 4 of 10", UpdateTime: agoPtr(time.Minute)}
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, true, asyncjobv1alpha1.ReasonPodRunning, msgRunning, ago(10*time.Minute)),
+				}
+				return s
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.obs.Generation == 0 {
+				tc.obs.Generation = statusGen
+			}
+			prevBefore := tc.prev.DeepCopy()
+			got := deriveStatus(tc.prev, tc.obs, statusNow)
+			if diff := cmp.Diff(tc.want(t), got, statusCmpOpts...); diff != "" {
+				t.Errorf("deriveStatus() mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(prevBefore, &tc.prev); diff != "" {
+				t.Errorf("deriveStatus() mutated the previous status (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+// completedPrev is the status of an AsyncJob that completed 10 minutes ago.
+func completedPrev() asyncjobv1alpha1.AsyncJobStatus {
+	return asyncjobv1alpha1.AsyncJobStatus{
+		State:              asyncjobv1alpha1.StateCompleted,
+		ObservedGeneration: 2,
+		JobName:            "report-1",
+		Attempts:           1,
+		StartTime:          agoPtr(20 * time.Minute),
+		CompletionTime:     agoPtr(10 * time.Minute),
+		ExpireTime:         laterPtr(ago(10*time.Minute), statusTTL),
+		Result:             rawJSON(`{"rows":42}`),
+		Conditions: []metav1.Condition{
+			{Type: asyncjobv1alpha1.ConditionAccepted, Status: metav1.ConditionTrue, Reason: asyncjobv1alpha1.ReasonJobCreated,
+				Message: "the Job was created", ObservedGeneration: 2, LastTransitionTime: ago(21 * time.Minute)},
+			{Type: asyncjobv1alpha1.ConditionRunning, Status: metav1.ConditionFalse, Reason: asyncjobv1alpha1.ReasonFinished,
+				Message: msgFinished, ObservedGeneration: 2, LastTransitionTime: ago(10 * time.Minute)},
+			{Type: asyncjobv1alpha1.ConditionComplete, Status: metav1.ConditionTrue, Reason: asyncjobv1alpha1.ReasonJobComplete,
+				Message: msgComplete, ObservedGeneration: 2, LastTransitionTime: ago(10 * time.Minute)},
+		},
+	}
+}
+
+// TestDeriveStatusIsStable derives a status, then derives again from it with the
+// same observation and a later clock: nothing may change, or the controller
+// would write status (and bump lastTransitionTime) on every pass.
+func TestDeriveStatusIsStable(t *testing.T) {
+	later := metav1.NewTime(statusNow.Add(7 * time.Minute))
+	cases := map[string]observation{
+		"pending, type not found": {Accepted: acceptedTypeNotFound},
+		"pending, suspended":      {Accepted: acceptedJobCreated, Job: newStatusJob().suspend().obj()},
+		"running": {Accepted: acceptedJobCreated, Job: newStatusJob().counts(1, 0, 0).obj(),
+			Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).running(resultName).obj()}},
+		"stopping": {Accepted: acceptedJobCreated, CancelRequested: true, Job: newStatusJob().counts(1, 0, 0).obj(),
+			Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).running(resultName).obj()}},
+		"completed": {Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+			Job: newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj(),
+			Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(3*time.Minute)).
+				terminated(resultName, 0, `{"ok":true}`, ago(time.Minute)).obj()}},
+		"failed": {Accepted: acceptedJobCreated, TTL: statusTTL,
+			Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "", ago(time.Minute)).obj(),
+			Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodFailed, ago(3*time.Minute)).
+				terminated(resultName, 3, "boom", ago(time.Minute)).obj()}},
+		"cancelled": {Accepted: acceptedJobCreated, CancelRequested: true, TTL: statusTTL},
+		"rejected": {Accepted: acceptedTypeNotFound, TTL: statusTTL,
+			Rejected: &asyncjobv1alpha1.Failure{Reason: asyncjobv1alpha1.ReasonInvalidParameters, Message: "/format: is required"}},
+	}
+	for name, obs := range cases {
+		t.Run(name, func(t *testing.T) {
+			obs.Generation = statusGen
+			first := deriveStatus(asyncjobv1alpha1.AsyncJobStatus{}, obs, statusNow)
+			again := deriveStatus(first, obs, later)
+			if diff := cmp.Diff(first, again); diff != "" {
+				t.Errorf("deriving again with a later clock changed the status (-first +again):\n%s", diff)
+			}
+			if !statusEqual(first, again) {
+				t.Errorf("statusEqual() = false for a re-derived status: the controller would write it again")
+			}
+		})
+	}
+}
+
+// TestDeriveStatusTransitionTimes: lastTransitionTime moves only when a
+// condition's status flips, not when its reason or message changes.
+func TestDeriveStatusTransitionTimes(t *testing.T) {
+	t1 := statusNow
+	t2 := metav1.NewTime(t1.Add(time.Minute))
+	t3 := metav1.NewTime(t2.Add(time.Minute))
+	t4 := metav1.NewTime(t3.Add(time.Minute))
+	running := func(s asyncjobv1alpha1.AsyncJobStatus) metav1.Condition {
+		t.Helper()
+		c := meta.FindStatusCondition(s.Conditions, asyncjobv1alpha1.ConditionRunning)
+		if c == nil {
+			t.Fatalf("no Running condition in %+v", s.Conditions)
+		}
+		return *c
+	}
+	accepted := func(s asyncjobv1alpha1.AsyncJobStatus) metav1.Condition {
+		t.Helper()
+		c := meta.FindStatusCondition(s.Conditions, asyncjobv1alpha1.ConditionAccepted)
+		if c == nil {
+			t.Fatalf("no Accepted condition in %+v", s.Conditions)
+		}
+		return *c
+	}
+	job := newStatusJob().counts(1, 0, 0).obj()
+
+	// t1: waiting for the type.
+	s1 := deriveStatus(asyncjobv1alpha1.AsyncJobStatus{}, observation{Generation: statusGen, Accepted: acceptedTypeNotFound}, t1)
+	if got := running(s1); got.Status != metav1.ConditionFalse || got.Reason != asyncjobv1alpha1.ReasonWaiting || !got.LastTransitionTime.Equal(&t1) {
+		t.Fatalf("t1: Running = %+v, want False/Waiting at %v", got, t1)
+	}
+
+	// t2: the Job exists, its pod is not running yet: Running stays False (reason
+	// unchanged), Accepted flips to True.
+	s2 := deriveStatus(s1, observation{Generation: statusGen, Accepted: acceptedJobCreated, Job: job}, t2)
+	if got := running(s2); got.Status != metav1.ConditionFalse || !got.LastTransitionTime.Equal(&t1) {
+		t.Errorf("t2: Running = %+v, want False with lastTransitionTime still %v", got, t1)
+	}
+	if got := accepted(s2); got.Status != metav1.ConditionTrue || !got.LastTransitionTime.Equal(&t2) {
+		t.Errorf("t2: Accepted = %+v, want True with lastTransitionTime %v", got, t2)
+	}
+
+	// t3: the Job is suspended: same status False, new reason, same transition time.
+	suspended := job.DeepCopy()
+	suspended.Spec.Suspend = new(true)
+	s3 := deriveStatus(s2, observation{Generation: statusGen, Accepted: acceptedJobCreated, Job: suspended}, t3)
+	if got := running(s3); got.Status != metav1.ConditionFalse || got.Reason != asyncjobv1alpha1.ReasonSuspended || !got.LastTransitionTime.Equal(&t1) {
+		t.Errorf("t3: Running = %+v, want False/Suspended with lastTransitionTime still %v", got, t1)
+	}
+	if got := accepted(s3); !got.LastTransitionTime.Equal(&t2) {
+		t.Errorf("t3: Accepted lastTransitionTime = %v, want still %v", got.LastTransitionTime, t2)
+	}
+
+	// t4: a pod runs: Running flips to True at t4.
+	pods := []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, t3).running(resultName).obj()}
+	s4 := deriveStatus(s3, observation{Generation: statusGen, Accepted: acceptedJobCreated, Job: job, Pods: pods}, t4)
+	if got := running(s4); got.Status != metav1.ConditionTrue || got.Reason != asyncjobv1alpha1.ReasonPodRunning || !got.LastTransitionTime.Equal(&t4) {
+		t.Errorf("t4: Running = %+v, want True/PodRunning at %v", got, t4)
+	}
+	if s4.State != asyncjobv1alpha1.StateRunning {
+		t.Errorf("t4: state = %q, want Running", s4.State)
+	}
+}
