@@ -1,0 +1,173 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/asyncjob/asyncjob/internal/httpapi"
+	"github.com/asyncjob/asyncjob/internal/scheme"
+)
+
+func init() {
+	subcommands["api"] = runAPI
+}
+
+// apiFlags are the api subcommand's settings.
+type apiFlags struct {
+	bindAddress       string
+	authMode          string
+	apiKeysSecret     string
+	noAuthTenant      string
+	tokenAudiences    string
+	namespaceTemplate string
+	rateLimit         float64
+	rateBurst         int
+	maxUnfinished     int
+	maxBodyBytes      int64
+}
+
+func runAPI(args []string) error {
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	var f apiFlags
+	fs.StringVar(&f.bindAddress, "bind-address", ":8080", "Address the REST API listens on.")
+	fs.StringVar(&f.authMode, "auth-mode", "apikey", "Authentication: apikey (keys hashed in a Secret), tokenreview (Kubernetes bearer tokens), or none (local development only).")
+	fs.StringVar(&f.apiKeysSecret, "api-keys-secret", "asyncjob-system/asyncjob-api-keys", "namespace/name of the Secret with API key hashes (auth-mode apikey).")
+	fs.StringVar(&f.noAuthTenant, "no-auth-tenant", "default", "The tenant every request belongs to with auth-mode none.")
+	fs.StringVar(&f.tokenAudiences, "token-audiences", "", "Comma-separated audiences bearer tokens must be valid for (auth-mode tokenreview); empty: the API server's.")
+	fs.StringVar(&f.namespaceTemplate, "tenant-namespace-template", "{tenant}", "Namespace of a tenant's jobs; {tenant} is replaced by the tenant.")
+	fs.Float64Var(&f.rateLimit, "rate-limit", 20, "Requests per second per tenant on each replica; 0 disables the limit.")
+	fs.IntVar(&f.rateBurst, "rate-burst", 40, "Burst of requests per tenant above rate-limit.")
+	fs.IntVar(&f.maxUnfinished, "max-unfinished-jobs", 100, "Unfinished jobs a tenant may have at once; 0: no limit.")
+	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "Largest accepted request body.")
+	config.RegisterFlags(fs) // --kubeconfig, read by config.GetConfig
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := zap.New(zap.UseFlagOptions(&zapOpts)).WithName("api")
+	gin.SetMode(gin.ReleaseMode)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	restCfg, err := config.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	apiScheme := scheme.New()
+	direct, err := client.New(restCfg, client.Options{Scheme: apiScheme})
+	if err != nil {
+		return err
+	}
+	tenants, err := httpapi.NewTenantNamespaces(f.namespaceTemplate)
+	if err != nil {
+		return err
+	}
+
+	var secretRef *types.NamespacedName
+	if f.authMode == "apikey" {
+		ns, name, ok := strings.Cut(f.apiKeysSecret, "/")
+		if !ok || ns == "" || name == "" {
+			return errors.New("--api-keys-secret must be namespace/name")
+		}
+		secretRef = &types.NamespacedName{Namespace: ns, Name: name}
+	}
+	cache, err := httpapi.NewCache(restCfg, apiScheme, secretRef)
+	if err != nil {
+		return err
+	}
+
+	var auth httpapi.Authenticator
+	switch f.authMode {
+	case "apikey":
+		auth = &httpapi.APIKeyAuthenticator{Reader: cache, Secret: *secretRef}
+	case "tokenreview":
+		var aud []string
+		if f.tokenAudiences != "" {
+			aud = strings.Split(f.tokenAudiences, ",")
+		}
+		auth = &httpapi.TokenReviewAuthenticator{Client: direct, Audiences: aud}
+	case "none":
+		log.Info("WARNING: authentication is disabled (--auth-mode=none); every request acts as one tenant. Use this for local development only.", "tenant", f.noAuthTenant)
+		auth = httpapi.NoAuthenticator{Tenant: f.noAuthTenant}
+	default:
+		return fmt.Errorf("--auth-mode must be apikey, tokenreview or none, not %q", f.authMode)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var synced atomic.Bool
+	srv, err := httpapi.New(httpapi.Config{
+		Cache: cache, APIReader: direct, Client: direct,
+		Authenticator: auth, Tenants: tenants,
+		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
+		MaxUnfinishedJobs: f.maxUnfinished, MaxBodyBytes: f.maxBodyBytes,
+		Ready:      synced.Load,
+		Registerer: reg, Gatherer: reg,
+		Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", f.bindAddress)
+	if err != nil {
+		return err
+	}
+	// Serve right away so /healthz answers while the cache syncs; /readyz
+	// turns ready once it has.
+	cacheErr := make(chan error, 1)
+	go func() {
+		if err := httpapi.StartCache(ctx, cache, secretRef != nil); err != nil {
+			if ctx.Err() == nil { // not merely a shutdown before the sync
+				cacheErr <- err
+				stop() // without a cache the server cannot answer; shut down
+			}
+			return
+		}
+		synced.Store(true)
+		log.Info("informer cache synced")
+	}()
+	log.Info("serving the REST API", "address", l.Addr().String(), "authMode", f.authMode)
+	if err := httpapi.Serve(ctx, l, srv.Handler(), log); err != nil {
+		return err
+	}
+	select {
+	case err := <-cacheErr:
+		return fmt.Errorf("informer cache: %w", err)
+	default:
+		return nil
+	}
+}

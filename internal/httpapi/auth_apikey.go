@@ -1,0 +1,87 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// APIKeyAuthenticator checks "Authorization: Bearer <key>" against a Secret.
+//
+// Each entry of the Secret's data names a tenant and holds the lowercase hex
+// SHA-256 of one API key, so the Secret never holds a usable key. The entry's
+// name is the tenant, optionally followed by "." and a label of the operator's
+// choice ("acme", "acme.2026-11"), so a tenant can have several keys at once and
+// keys rotate without a restart: add the new entry, move clients, delete the old.
+// The Secret is read through the informer cache on each request.
+type APIKeyAuthenticator struct {
+	Reader client.Reader
+	Secret types.NamespacedName
+}
+
+// Scheme implements Authenticator.
+func (a *APIKeyAuthenticator) Scheme() string { return bearerScheme }
+
+// Authenticate implements Authenticator.
+func (a *APIKeyAuthenticator) Authenticate(ctx context.Context, r *http.Request) (Identity, error) {
+	key, ok := bearerToken(r)
+	if !ok {
+		return Identity{}, errUnauthenticated
+	}
+	var secret corev1.Secret
+	if err := a.Reader.Get(ctx, a.Secret, &secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			// No keys configured: nobody can authenticate.
+			return Identity{}, errUnauthenticated
+		}
+		return Identity{}, fmt.Errorf("reading API keys: %w", err)
+	}
+	sum := sha256.Sum256([]byte(key))
+	presented := []byte(hex.EncodeToString(sum[:]))
+	matched := ""
+	// Compare against every entry, in constant time each, so the response time
+	// does not tell which entry (or how much of a hash) matched.
+	for name, stored := range secret.Data {
+		want := []byte(strings.ToLower(strings.TrimSpace(string(stored))))
+		if subtle.ConstantTimeCompare(presented, want) == 1 {
+			matched = name
+		}
+	}
+	if matched == "" {
+		return Identity{}, errUnauthenticated
+	}
+	tenant, _, _ := strings.Cut(matched, ".")
+	return Identity{Tenant: tenant, Subject: "apikey:" + matched}, nil
+}
+
+// HashAPIKey is what an operator stores in the Secret for key: the lowercase hex
+// SHA-256 (also: printf %s "$KEY" | sha256sum).
+func HashAPIKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}

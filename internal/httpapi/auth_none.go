@@ -1,0 +1,36 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import (
+	"context"
+	"net/http"
+)
+
+// NoAuthenticator accepts every request as one fixed tenant. It exists for
+// local development only; the api command logs a warning when it is used.
+type NoAuthenticator struct {
+	Tenant string
+}
+
+// Scheme implements Authenticator.
+func (NoAuthenticator) Scheme() string { return bearerScheme }
+
+// Authenticate implements Authenticator.
+func (a NoAuthenticator) Authenticate(context.Context, *http.Request) (Identity, error) {
+	return Identity{Tenant: a.Tenant, Subject: "anonymous"}, nil
+}

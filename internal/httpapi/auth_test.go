@@ -1,0 +1,143 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/asyncjob/asyncjob/api/v1alpha1"
+)
+
+func TestUnauthenticated(t *testing.T) {
+	h := newHarness(t)
+	j := h.submit(h.tenantA, nil)
+	endpoints := []struct{ method, path string }{
+		{http.MethodPost, "/v1/jobs"},
+		{http.MethodGet, "/v1/jobs"},
+		{http.MethodGet, "/v1/jobs/" + j.ID},
+		{http.MethodPost, "/v1/jobs/" + j.ID + "/cancel"},
+		{http.MethodDelete, "/v1/jobs/" + j.ID},
+		{http.MethodGet, "/v1/jobs/" + j.ID + "/result"},
+		{http.MethodGet, "/v1/types"},
+		{http.MethodGet, "/v1/types/" + h.typ},
+	}
+	for _, cred := range []string{"", "Bearer wrong-key", "Basic dXNlcjpwYXNz", "Bearer " + h.keys[h.tenantA] + "x"} {
+		for _, ep := range endpoints {
+			var r response
+			if cred == "" {
+				r = h.request(ep.method, ep.path, "", nil)
+			} else {
+				r = h.request(ep.method, ep.path, "", nil, "Authorization", cred)
+			}
+			r.expect(t, http.StatusUnauthorized)
+			if p := r.problem(t); p.Code != ProblemUnauthenticated.Code {
+				t.Errorf("%s %s: %+v", ep.method, ep.path, p)
+			}
+			if got := r.Header.Get("WWW-Authenticate"); got != `Bearer realm="asyncjob"` {
+				t.Errorf("WWW-Authenticate = %q", got)
+			}
+		}
+	}
+	h.request(http.MethodGet, "/v1/jobs/"+j.ID, h.tenantA, nil).expect(t, http.StatusOK)
+}
+
+// TestAPIKeyRotation: keys change in the Secret and take effect without a restart.
+func TestAPIKeyRotation(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	auth := h.server.cfg.Authenticator.(*APIKeyAuthenticator)
+	var secret corev1.Secret
+	h.must(h.env.Client.Get(ctx, auth.Secret, &secret))
+	if strings.Contains(string(secret.Data[h.tenantA]), h.keys[h.tenantA]) {
+		t.Fatal("the Secret holds the key itself, not its hash")
+	}
+	newKey := "rotated-" + randomSuffix()
+	secret.Data[h.tenantA+".next"] = []byte(HashAPIKey(newKey))
+	h.must(h.env.Client.Update(ctx, &secret))
+	withNew := func() int {
+		return h.request(http.MethodGet, "/v1/types", "", nil, "Authorization", "Bearer "+newKey).StatusCode
+	}
+	h.eventually("the new key works", func() bool { return withNew() == http.StatusOK })
+	// The new key acts as the same tenant.
+	j := h.submit(h.tenantA, nil)
+	h.request(http.MethodGet, "/v1/jobs/"+j.ID, "", nil, "Authorization", "Bearer "+newKey).expect(t, http.StatusOK)
+
+	delete(secret.Data, h.tenantA)
+	h.must(h.env.Client.Update(ctx, &secret))
+	h.eventually("the old key stops working", func() bool {
+		return h.request(http.MethodGet, "/v1/types", h.tenantA, nil).StatusCode == http.StatusUnauthorized
+	})
+	if withNew() != http.StatusOK {
+		t.Error("the new key stopped working")
+	}
+}
+
+// TestTokenReview: a service account token is verified by the API server and
+// its namespace is the tenant.
+func TestTokenReview(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Authenticator = &TokenReviewAuthenticator{Client: c.Client}
+	})
+	ctx := context.Background()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: h.tenantA, Name: "client"}}
+	h.must(h.env.Client.Create(ctx, sa))
+	tr := &authenticationv1.TokenRequest{}
+	h.must(h.env.Client.SubResource("token").Create(ctx, sa, tr))
+	if tr.Status.Token == "" {
+		t.Fatal("no token issued")
+	}
+	auth := "Bearer " + tr.Status.Token
+	j := h.request(http.MethodPost, "/v1/jobs", "", map[string]any{
+		"type": h.typ, "parameters": map[string]any{"input": "https://example.com/a", "format": "webm"},
+	}, "Authorization", auth).expect(t, http.StatusAccepted).job(t)
+	var list JobList
+	h.request(http.MethodGet, "/v1/jobs", "", nil, "Authorization", auth).expect(t, http.StatusOK).json(t, &list)
+	if len(list.Items) != 1 || list.Items[0].ID != j.ID {
+		t.Errorf("the service account's tenant lists %+v", list.Items)
+	}
+	// The job lives in the service account's namespace, labelled with it as tenant.
+	var aj v1alpha1.AsyncJob
+	h.must(h.env.Client.Get(ctx, types.NamespacedName{Namespace: h.tenantA, Name: j.ID}, &aj))
+	if aj.Labels[v1alpha1.LabelTenant] != h.tenantA {
+		t.Errorf("tenant label %q", aj.Labels[v1alpha1.LabelTenant])
+	}
+	r := h.request(http.MethodGet, "/v1/jobs", "", nil, "Authorization", "Bearer not-a-token").expect(t, http.StatusUnauthorized)
+	if r.problem(t).Code != ProblemUnauthenticated.Code {
+		t.Errorf("bad token: %s", r.body)
+	}
+}
+
+func TestTenantOfUser(t *testing.T) {
+	cases := map[string]authenticationv1.UserInfo{
+		"team-a": {Username: "system:serviceaccount:team-a:builder"},
+		"acme":   {Username: "alice", Groups: []string{"devs", TenantGroupPrefix + "acme"}},
+		"":       {Username: "bob", Groups: []string{TenantGroupPrefix + "Not_A_Label"}},
+	}
+	for want, u := range cases {
+		if got := tenantOfUser(u); got != want {
+			t.Errorf("tenantOfUser(%+v) = %q, want %q", u, got, want)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// TenantGroupPrefix marks the Kubernetes group that names a user's tenant:
+// a user in group "asyncjob.io/tenant:acme" belongs to tenant acme.
+const TenantGroupPrefix = "asyncjob.io/tenant:"
+
+// TokenReviewAuthenticator verifies Kubernetes bearer tokens with a TokenReview.
+// A service account's tenant is its namespace; any other user's tenant comes
+// from a group named TenantGroupPrefix+tenant. Identities that map to no tenant
+// are refused.
+type TokenReviewAuthenticator struct {
+	Client client.Client
+	// Audiences, when set, are the audiences a token must be valid for.
+	Audiences []string
+}
+
+// Scheme implements Authenticator.
+func (a *TokenReviewAuthenticator) Scheme() string { return bearerScheme }
+
+// Authenticate implements Authenticator.
+func (a *TokenReviewAuthenticator) Authenticate(ctx context.Context, r *http.Request) (Identity, error) {
+	token, ok := bearerToken(r)
+	if !ok {
+		return Identity{}, errUnauthenticated
+	}
+	review := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: a.Audiences}}
+	if err := a.Client.Create(ctx, review); err != nil {
+		return Identity{}, fmt.Errorf("token review: %w", err)
+	}
+	if !review.Status.Authenticated {
+		return Identity{}, errUnauthenticated
+	}
+	tenant := tenantOfUser(review.Status.User)
+	if tenant == "" {
+		return Identity{}, fmt.Errorf("user %q maps to no tenant: %w", review.Status.User.Username, errUnauthenticated)
+	}
+	return Identity{Tenant: tenant, Subject: review.Status.User.Username}, nil
+}
+
+// tenantOfUser maps a reviewed user to a tenant, or "".
+func tenantOfUser(u authenticationv1.UserInfo) string {
+	if rest, ok := strings.CutPrefix(u.Username, "system:serviceaccount:"); ok {
+		ns, _, _ := strings.Cut(rest, ":")
+		return ns
+	}
+	for _, g := range u.Groups {
+		if t, ok := strings.CutPrefix(g, TenantGroupPrefix); ok && len(validation.IsDNS1123Label(t)) == 0 {
+			return t
+		}
+	}
+	return ""
+}

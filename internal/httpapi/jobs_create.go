@@ -1,0 +1,213 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/paramschema"
+)
+
+// createJob handles POST /v1/jobs: everything checkable is checked before the
+// AsyncJob is created, and the create is the only write, so a failure leaves
+// nothing half-created.
+func (s *Server) createJob(c *gin.Context) error {
+	id, ns, err := s.namespaceOf(c)
+	if err != nil {
+		return err
+	}
+	if !isJSON(c.GetHeader("Content-Type")) {
+		return newError(ProblemUnsupportedMediaType, "send the job as Content-Type: application/json").
+			withHeader("Accept-Post", "application/json")
+	}
+	key, hasKey := c.Request.Header["Idempotency-Key"]
+	if hasKey && (len(key) != 1 || !validIdempotencyKey(key[0])) {
+		return newError(ProblemInvalidIdempotency, "Idempotency-Key must be one value of 1 to %d visible ASCII characters", maxIdempotencyKeyLength)
+	}
+	body, err := readBody(c, s.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	req, fieldErrs, err := decodeSubmitRequest(body)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	jt, fieldErrs, err := s.validateAgainstType(ctx, req, fieldErrs)
+	if err != nil {
+		return err
+	}
+	if len(fieldErrs) > 0 {
+		ve := newError(ProblemValidationFailed, "the request has %d invalid field(s); see errors", len(fieldErrs))
+		ve.fields = fieldErrs
+		return ve
+	}
+	if err := s.checkUnfinishedQuota(ctx, ns, id.Tenant); err != nil {
+		return err
+	}
+
+	hash, err := requestHash(req)
+	if err != nil {
+		return err
+	}
+	jobID := uuid.NewString()
+	if hasKey {
+		jobID = jobIDForKey(id.Tenant, key[0])
+	}
+	aj := newAsyncJob(ns, jobID, id.Tenant, req, hash)
+	err = s.store.writer.Create(ctx, aj)
+	replayed := false
+	if apierrors.IsAlreadyExists(err) && hasKey {
+		aj, err = s.replay(ctx, ns, jobID, hash)
+		replayed = err == nil
+	}
+	if err != nil {
+		return fromKube(err)
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.Header("Location", jobPath(aj.Name))
+	c.Header("Retry-After", strconv.Itoa(pollOf(jt.obj)))
+	s.jobHeaders(c, aj)
+	return writeJSON(c, http.StatusAccepted, toJob(aj))
+}
+
+// validateAgainstType adds the type's errors: unknown or not-ready type, and
+// parameters that fail its schema (pointers prefixed with /parameters).
+func (s *Server) validateAgainstType(ctx context.Context, req submitRequest, errs []paramschema.FieldError) (jobType, []paramschema.FieldError, error) {
+	if req.Type == "" {
+		return jobType{}, errs, nil
+	}
+	jt, ok, err := s.store.getType(ctx, req.Type)
+	if err != nil {
+		return jobType{}, nil, err
+	}
+	if !ok {
+		errs = append(errs, paramschema.FieldError{Pointer: "/type", Detail: "unknown job type; GET /v1/types lists the types you can submit"})
+		sortFieldErrors(errs)
+		return jt, errs, nil
+	}
+	for _, fe := range jt.schema.Validate(req.Parameters) {
+		errs = append(errs, paramschema.FieldError{Pointer: "/parameters" + fe.Pointer, Detail: fe.Detail})
+	}
+	sortFieldErrors(errs)
+	return jt, errs, nil
+}
+
+// replay answers a create that collided on an idempotent id: the same request
+// gets the original job, a different one is refused.
+func (s *Server) replay(ctx context.Context, ns, id, hash string) (*v1alpha1.AsyncJob, error) {
+	var existing v1alpha1.AsyncJob
+	// Read from the API server: the original may be too new for the cache.
+	if err := s.store.api.Get(ctx, types.NamespacedName{Namespace: ns, Name: id}, &existing); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Deleted between our create and this read: the key is free again,
+			// but retrying here could loop; let the client retry.
+			return nil, newError(ProblemUnavailable, "a job with this Idempotency-Key is being removed; retry").withRetryAfter(1)
+		}
+		return nil, err
+	}
+	if existing.Annotations[annotationRequestHash] != hash {
+		return nil, newError(ProblemIdempotencyMismatch, "this Idempotency-Key was already used for a different request; use a new key")
+	}
+	return &existing, nil
+}
+
+// checkUnfinishedQuota refuses a new job while the tenant has MaxUnfinishedJobs
+// unfinished ones. It counts from the cache, so it is a soft bound: concurrent
+// submissions can overshoot it by the cache lag.
+func (s *Server) checkUnfinishedQuota(ctx context.Context, ns, tenant string) error {
+	if s.cfg.MaxUnfinishedJobs <= 0 {
+		return nil
+	}
+	jobs, err := s.store.listJobs(ctx, ns, tenant, nil)
+	if err != nil {
+		return err
+	}
+	unfinished := 0
+	for i := range jobs {
+		if !jobs[i].Status.State.IsFinished() {
+			unfinished++
+		}
+	}
+	if unfinished >= s.cfg.MaxUnfinishedJobs {
+		return newError(ProblemTooManyUnfinished, "this client already has %d unfinished jobs, the most allowed; wait for some to finish or cancel them", unfinished).
+			withRetryAfter(defaultPollSeconds)
+	}
+	return nil
+}
+
+// newAsyncJob builds the AsyncJob for an accepted request.
+func newAsyncJob(ns, id, tenant string, req submitRequest, hash string) *v1alpha1.AsyncJob {
+	labels := map[string]string{v1alpha1.LabelTenant: tenant}
+	for k, v := range req.Labels {
+		labels[labelPrefix+k] = v
+	}
+	params := req.Parameters
+	if len(params) == 0 {
+		params = []byte("{}")
+	}
+	return &v1alpha1.AsyncJob{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace:   ns,
+			Name:        id,
+			Labels:      labels,
+			Annotations: map[string]string{annotationRequestHash: hash},
+		},
+		Spec: v1alpha1.AsyncJobSpec{
+			Type:       req.Type,
+			Parameters: &apiextensionsv1.JSON{Raw: params},
+		},
+	}
+}
+
+// readBody reads at most limit bytes of the body: 413 beyond that.
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, newError(ProblemPayloadTooLarge, "the body is larger than %d bytes", limit)
+	}
+	if err != nil {
+		return nil, newError(ProblemMalformedJSON, "the body could not be read")
+	}
+	return body, nil
+}
+
+// pollOf is a type's polling hint in seconds.
+func pollOf(t *v1alpha1.AsyncJobType) int {
+	if t != nil && t.Spec.PollIntervalSeconds > 0 {
+		return int(t.Spec.PollIntervalSeconds)
+	}
+	return defaultPollSeconds
+}
+
+// typeKey is the cache key of a cluster-scoped type.
+func typeKey(name string) types.NamespacedName { return types.NamespacedName{Name: name} }

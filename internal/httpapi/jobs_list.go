@@ -1,0 +1,194 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/asyncjob/asyncjob/api/v1alpha1"
+)
+
+// Page sizes of GET /v1/jobs.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// listQueryParams are the query parameters GET /v1/jobs understands; any other
+// is refused so a typo does not silently widen the result.
+var listQueryParams = map[string]bool{queryStatus: true, queryType: true, queryLabel: true, queryLimit: true, queryPageToken: true}
+
+// The query parameters of GET /v1/jobs.
+const (
+	queryStatus    = "status"
+	queryType      = "type"
+	queryLabel     = "label"
+	queryLimit     = "limit"
+	queryPageToken = "pageToken"
+)
+
+// JobList is a page of jobs.
+type JobList struct {
+	Items         []Job  `json:"items"`
+	NextPageToken string `json:"nextPageToken,omitempty"`
+}
+
+// listFilter is a parsed GET /v1/jobs query.
+type listFilter struct {
+	statuses map[v1alpha1.AsyncJobState]bool
+	typ      string
+	labels   map[string]string
+	limit    int
+	token    *pageToken
+}
+
+// parseListQuery validates the query of GET /v1/jobs.
+func parseListQuery(c *gin.Context) (listFilter, error) {
+	q := c.Request.URL.Query()
+	f := listFilter{limit: DefaultPageSize, labels: map[string]string{}}
+	for name := range q {
+		if !listQueryParams[name] {
+			return f, newError(ProblemInvalidQuery, "unknown query parameter %q; allowed: status, type, label, limit, pageToken", name)
+		}
+	}
+	for _, v := range q[queryStatus] {
+		for _, s := range strings.Split(v, ",") {
+			state, ok := stateOf(Status(s))
+			if !ok {
+				return f, newError(ProblemInvalidQuery, "status %q is not one of PENDING, RUNNING, COMPLETED, FAILED, CANCELLED", s)
+			}
+			if f.statuses == nil {
+				f.statuses = map[v1alpha1.AsyncJobState]bool{}
+			}
+			f.statuses[state] = true
+		}
+	}
+	if len(q[queryType]) > 1 {
+		return f, newError(ProblemInvalidQuery, "type may be given once")
+	}
+	f.typ = q.Get(queryType)
+	for _, v := range q[queryLabel] {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || len(validateLabels(map[string]string{k: val})) > 0 {
+			return f, newError(ProblemInvalidQuery, "label %q must be key=value with a valid label key and value", v)
+		}
+		if prev, dup := f.labels[k]; dup && prev != val {
+			return f, newError(ProblemInvalidQuery, "label %q is given twice with different values", k)
+		}
+		f.labels[k] = val
+	}
+	if v := q.Get(queryLimit); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return f, newError(ProblemInvalidQuery, "limit must be a non-negative integer (default %d, at most %d)", DefaultPageSize, MaxPageSize)
+		}
+		switch {
+		case n == 0:
+			n = DefaultPageSize
+		case n > MaxPageSize:
+			n = MaxPageSize
+		}
+		f.limit = n
+	}
+	if v := q.Get(queryPageToken); v != "" {
+		t, ok := decodePageToken(v)
+		if !ok {
+			return f, newError(ProblemInvalidPageToken, "pageToken is not a token this API issued; start again without it")
+		}
+		if t.Filter != f.fingerprint() {
+			return f, newError(ProblemInvalidPageToken, "the filters changed since this pageToken was issued; keep them or start again without pageToken")
+		}
+		f.token = &t
+	}
+	return f, nil
+}
+
+// fingerprint identifies the filters (not the limit, which may change between pages).
+func (f listFilter) fingerprint() string {
+	parts := make([]string, 0, len(f.statuses)+1+len(f.labels))
+	for s := range f.statuses {
+		parts = append(parts, "s="+string(s))
+	}
+	parts = append(parts, "t="+f.typ)
+	for k, v := range f.labels {
+		parts = append(parts, "l="+k+"="+v)
+	}
+	sort.Strings(parts)
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// listJobs handles GET /v1/jobs, newest first.
+func (s *Server) listJobs(c *gin.Context) error {
+	f, err := parseListQuery(c)
+	if err != nil {
+		return err
+	}
+	id, ns, err := s.namespaceOf(c)
+	if err != nil {
+		return err
+	}
+	all, err := s.store.listJobs(c.Request.Context(), ns, id.Tenant, f.labels)
+	if err != nil {
+		return err
+	}
+	sort.Slice(all, func(i, j int) bool { return newerFirst(&all[i], &all[j]) })
+	page := JobList{Items: []Job{}}
+	var last *v1alpha1.AsyncJob
+	for i := range all {
+		aj := &all[i]
+		if (f.typ != "" && aj.Spec.Type != f.typ) || (f.statuses != nil && !f.statuses[stateForFilter(aj)]) {
+			continue
+		}
+		if f.token != nil && !f.token.after(aj.CreationTimestamp.Time, aj.Name) {
+			continue
+		}
+		if len(page.Items) == f.limit {
+			// One more matches: there is a next page, starting after last.
+			page.NextPageToken = pageToken{Version: pageTokenVersion, Created: last.CreationTimestamp.Unix(), Name: last.Name, Filter: f.fingerprint()}.encode()
+			break
+		}
+		page.Items = append(page.Items, toJob(aj))
+		last = aj
+	}
+	return writeJSON(c, http.StatusOK, page)
+}
+
+// newerFirst is the list order: creationTimestamp descending, then name
+// descending so jobs created in the same second have a total order.
+func newerFirst(a, b *v1alpha1.AsyncJob) bool {
+	ca, cb := a.CreationTimestamp.Unix(), b.CreationTimestamp.Unix()
+	if ca != cb {
+		return ca > cb
+	}
+	return a.Name > b.Name
+}
+
+// stateForFilter treats a job with no state yet as Pending, like the REST status.
+func stateForFilter(aj *v1alpha1.AsyncJob) v1alpha1.AsyncJobState {
+	if aj.Status.State == "" {
+		return v1alpha1.StatePending
+	}
+	return aj.Status.State
+}

@@ -1,0 +1,140 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/asyncjob/asyncjob/internal/paramschema"
+)
+
+// problemBase prefixes every problem type URI. The URIs are identifiers
+// (RFC 9457 3.1.1); docs/api.md documents each of them.
+const problemBase = "https://asyncjob.io/problems/"
+
+// problemMediaType is the RFC 9457 media type of every error body.
+const problemMediaType = "application/problem+json"
+
+// ProblemType is one documented kind of error: its title is stable, its detail
+// varies per occurrence.
+type ProblemType struct {
+	Slug   string
+	Title  string
+	Status int
+	Code   string
+}
+
+// URI is the problem type's identifier, the problem's `type` member.
+func (p ProblemType) URI() string { return problemBase + p.Slug }
+
+// The problem types the API can return. ProblemTypes lists them all; a test
+// checks that docs/api.md and the OpenAPI document mention every one.
+var (
+	ProblemMalformedJSON        = ProblemType{"malformed-json", "Request body is not valid JSON", http.StatusBadRequest, "MALFORMED_JSON"}
+	ProblemInvalidQuery         = ProblemType{"invalid-query", "Invalid query parameters", http.StatusBadRequest, "INVALID_QUERY"}
+	ProblemInvalidPageToken     = ProblemType{"invalid-page-token", "Invalid page token", http.StatusBadRequest, "INVALID_PAGE_TOKEN"}
+	ProblemInvalidIdempotency   = ProblemType{"invalid-idempotency-key", "Invalid Idempotency-Key header", http.StatusBadRequest, "INVALID_IDEMPOTENCY_KEY"}
+	ProblemUnexpectedBody       = ProblemType{"unexpected-body", "Request body not allowed", http.StatusBadRequest, "UNEXPECTED_BODY"}
+	ProblemUnauthenticated      = ProblemType{"unauthenticated", "Authentication required", http.StatusUnauthorized, "UNAUTHENTICATED"}
+	ProblemJobNotFound          = ProblemType{"job-not-found", "Job not found", http.StatusNotFound, "JOB_NOT_FOUND"}
+	ProblemTypeNotFound         = ProblemType{"type-not-found", "Job type not found", http.StatusNotFound, "TYPE_NOT_FOUND"}
+	ProblemRouteNotFound        = ProblemType{"route-not-found", "No such endpoint", http.StatusNotFound, "ROUTE_NOT_FOUND"}
+	ProblemMethodNotAllowed     = ProblemType{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"}
+	ProblemJobFinished          = ProblemType{"job-already-finished", "Job already finished", http.StatusConflict, "JOB_ALREADY_FINISHED"}
+	ProblemResultNotReady       = ProblemType{"result-not-ready", "Job result not ready yet", http.StatusConflict, "RESULT_NOT_READY"}
+	ProblemNoResult             = ProblemType{"no-result", "Job has no result", http.StatusConflict, "NO_RESULT"}
+	ProblemPayloadTooLarge      = ProblemType{"payload-too-large", "Request body too large", http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE"}
+	ProblemUnsupportedMediaType = ProblemType{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"}
+	ProblemValidationFailed     = ProblemType{"validation-failed", "Request failed validation", http.StatusUnprocessableEntity, "VALIDATION_FAILED"}
+	ProblemIdempotencyMismatch  = ProblemType{"idempotency-key-reused", "Idempotency-Key reused with a different request", http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED"}
+	ProblemRateLimited          = ProblemType{"rate-limited", "Too many requests", http.StatusTooManyRequests, "RATE_LIMITED"}
+	ProblemTooManyUnfinished    = ProblemType{"too-many-unfinished-jobs", "Too many unfinished jobs", http.StatusTooManyRequests, "TOO_MANY_UNFINISHED_JOBS"}
+	ProblemInternal             = ProblemType{"internal", "Internal server error", http.StatusInternalServerError, "INTERNAL"}
+	ProblemUnavailable          = ProblemType{"backend-unavailable", "Service temporarily unavailable", http.StatusServiceUnavailable, "BACKEND_UNAVAILABLE"}
+	ProblemNotReady             = ProblemType{"not-ready", "Server not ready", http.StatusServiceUnavailable, "NOT_READY"}
+)
+
+// ProblemTypes is every problem type the API can return.
+var ProblemTypes = []ProblemType{
+	ProblemMalformedJSON, ProblemInvalidQuery, ProblemInvalidPageToken, ProblemInvalidIdempotency,
+	ProblemUnexpectedBody, ProblemUnauthenticated, ProblemJobNotFound, ProblemTypeNotFound,
+	ProblemRouteNotFound, ProblemMethodNotAllowed, ProblemJobFinished, ProblemResultNotReady,
+	ProblemNoResult, ProblemPayloadTooLarge, ProblemUnsupportedMediaType, ProblemValidationFailed,
+	ProblemIdempotencyMismatch, ProblemRateLimited, ProblemTooManyUnfinished, ProblemInternal,
+	ProblemUnavailable, ProblemNotReady,
+}
+
+// Problem is an RFC 9457 problem details object with this API's extension
+// members: code (machine reason) and errors (field errors).
+type Problem struct {
+	Type     string                   `json:"type"`
+	Title    string                   `json:"title"`
+	Status   int                      `json:"status"`
+	Detail   string                   `json:"detail,omitempty"`
+	Instance string                   `json:"instance,omitempty"`
+	Code     string                   `json:"code"`
+	Errors   []paramschema.FieldError `json:"errors,omitempty"`
+}
+
+// apiError is the typed error handlers return. Only kind, detail, fields and
+// the headers reach the client; cause is for the server's log.
+type apiError struct {
+	kind       ProblemType
+	detail     string
+	fields     []paramschema.FieldError
+	retryAfter int               // seconds; 0 sends no Retry-After
+	headers    map[string]string // extra response headers (Allow, Accept-Post, WWW-Authenticate)
+	cause      error
+}
+
+func (e *apiError) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.kind.Code, e.detail, e.cause)
+	}
+	return e.kind.Code + ": " + e.detail
+}
+
+func (e *apiError) Unwrap() error { return e.cause }
+
+// newError builds an apiError with a client-facing detail.
+func newError(kind ProblemType, format string, args ...any) *apiError {
+	return &apiError{kind: kind, detail: fmt.Sprintf(format, args...)}
+}
+
+func (e *apiError) withCause(err error) *apiError  { e.cause = err; return e }
+func (e *apiError) withRetryAfter(s int) *apiError { e.retryAfter = s; return e }
+func (e *apiError) withHeader(k, v string) *apiError {
+	if e.headers == nil {
+		e.headers = map[string]string{}
+	}
+	e.headers[k] = v
+	return e
+}
+
+// toProblem renders the error for the client. instance is the request path.
+func (e *apiError) toProblem(instance string) Problem {
+	return Problem{
+		Type:     e.kind.URI(),
+		Title:    e.kind.Title,
+		Status:   e.kind.Status,
+		Detail:   e.detail,
+		Instance: instance,
+		Code:     e.kind.Code,
+		Errors:   e.fields,
+	}
+}

@@ -1,0 +1,31 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import "testing"
+
+func TestETagMatches(t *testing.T) {
+	const etag = `"abc"`
+	for header, want := range map[string]bool{
+		`"abc"`: true, `W/"abc"`: true, `"x", "abc"`: true, "*": true,
+		`"abcd"`: false, "": false, "abc": false,
+	} {
+		if got := etagMatches(header, etag); got != want {
+			t.Errorf("etagMatches(%q) = %v", header, got)
+		}
+	}
+}

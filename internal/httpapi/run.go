@@ -1,0 +1,117 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/asyncjob/asyncjob/api/v1alpha1"
+)
+
+// NewCache builds the informer cache the API reads from: AsyncJobs that carry a
+// tenant label (all namespaces), AsyncJobTypes, and, when apiKeys is set, only
+// that one Secret, so the API needs no cluster-wide Secret access.
+func NewCache(cfg *rest.Config, scheme *runtime.Scheme, apiKeys *types.NamespacedName) (cache.Cache, error) {
+	tenantReq, err := labels.NewRequirement(v1alpha1.LabelTenant, selection.Exists, nil)
+	if err != nil {
+		return nil, err
+	}
+	byObject := map[client.Object]cache.ByObject{
+		&v1alpha1.AsyncJob{}: {Label: labels.NewSelector().Add(*tenantReq)},
+	}
+	if apiKeys != nil {
+		byObject[&corev1.Secret{}] = cache.ByObject{
+			Namespaces: map[string]cache.Config{apiKeys.Namespace: {}},
+			Field:      fields.OneTermEqualSelector("metadata.name", apiKeys.Name),
+		}
+	}
+	return cache.New(cfg, cache.Options{Scheme: scheme, ByObject: byObject})
+}
+
+// StartCache starts c's informers for everything the API reads and returns once
+// they have synced (or ctx ends). Informers are created up front so /readyz
+// means "every read is served from a synced cache".
+func StartCache(ctx context.Context, c cache.Cache, apiKeys bool) error {
+	objs := []client.Object{&v1alpha1.AsyncJob{}, &v1alpha1.AsyncJobType{}}
+	if apiKeys {
+		objs = append(objs, &corev1.Secret{})
+	}
+	for _, o := range objs {
+		if _, err := c.GetInformer(ctx, o); err != nil {
+			return err
+		}
+	}
+	go func() { _ = c.Start(ctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		return errors.New("informer cache did not sync")
+	}
+	return nil
+}
+
+// Timeouts of the HTTP server. Reads of headers and idle keep-alives are
+// bounded against slow clients; whole-request timeouts are not, since request
+// bodies are small and bounded by MaxBodyBytes.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 30 * time.Second
+)
+
+// Serve serves h on l until ctx ends, then shuts down gracefully: it stops
+// accepting connections and lets in-flight requests finish (up to shutdownTimeout).
+func Serve(ctx context.Context, l net.Listener, h http.Handler, log logr.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; finishing in-flight requests", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

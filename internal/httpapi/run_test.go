@@ -1,0 +1,85 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-logr/logr/testr"
+)
+
+// TestServeFinishesInFlightRequests: shutting down waits for a request that
+// is still running and lets it complete.
+func TestServeFinishesInFlightRequests(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		_, _ = io.WriteString(w, "done")
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, l, h, testr.New(t)) }()
+
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + l.Addr().String() + "/")
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, _ := io.ReadAll(resp.Body)
+		got <- string(b)
+	}()
+	<-entered
+	cancel() // shutdown begins while the request is in flight
+	close(release)
+	if body := <-got; body != "done" {
+		t.Errorf("in-flight request got %q", body)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
+// TestPanicIsA500Problem: a panicking handler answers a generic 500 problem;
+// the panic value never reaches the client.
+func TestPanicIsA500Problem(t *testing.T) {
+	s := newUnitServer(t)
+	s.engine.GET("/test-panic", func(*gin.Context) { panic("db password is hunter2") })
+	srv, _ := unitClient(t, s)
+	resp, err := http.Get(srv.URL + "/test-panic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 500 || resp.Header.Get("Content-Type") != problemMediaType || strings.Contains(string(b), "hunter2") {
+		t.Errorf("%d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+}

@@ -1,0 +1,188 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultKubeTimeout  = 10 * time.Second
+	// defaultPollSeconds is the Retry-After hint when a job's type is gone.
+	defaultPollSeconds = 5
+)
+
+// Config is everything the server depends on; nothing is global.
+type Config struct {
+	// Cache serves reads (an informer cache that watches AsyncJobs,
+	// AsyncJobTypes and, for API keys, the keys Secret).
+	Cache client.Reader
+	// APIReader reads straight from the API server, for read-your-writes.
+	APIReader client.Reader
+	// Client writes to the API server.
+	Client client.Client
+	// Authenticator authenticates every /v1 request.
+	Authenticator Authenticator
+	// Tenants maps tenants to namespaces.
+	Tenants TenantNamespaces
+	// RateLimit and RateBurst bound each tenant's requests per second on this
+	// replica; a zero RateLimit disables the limit.
+	RateLimit float64
+	RateBurst int
+	// MaxUnfinishedJobs bounds a tenant's jobs that are not finished; 0: no bound.
+	MaxUnfinishedJobs int
+	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes when 0).
+	MaxBodyBytes int64
+	// KubeTimeout bounds each request's Kubernetes calls (DefaultKubeTimeout when 0).
+	KubeTimeout time.Duration
+	// Ready reports whether the cache has synced; /readyz answers 503 until then.
+	Ready func() bool
+	// Registerer receives the HTTP metrics; Gatherer serves /metrics.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+	// Log receives access logs and server errors.
+	Log logr.Logger
+}
+
+// Server is the REST API.
+type Server struct {
+	cfg     Config
+	store   *store
+	limiter *tenantLimiter
+	engine  *gin.Engine
+}
+
+// New builds the server and its routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.Cache == nil || cfg.APIReader == nil || cfg.Client == nil || cfg.Authenticator == nil {
+		return nil, errors.New("httpapi: Cache, APIReader, Client and Authenticator are required")
+	}
+	if cfg.Tenants.template == "" {
+		return nil, errors.New("httpapi: Tenants is required")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.KubeTimeout <= 0 {
+		cfg.KubeTimeout = DefaultKubeTimeout
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func() bool { return true }
+	}
+	if cfg.Registerer == nil || cfg.Gatherer == nil {
+		reg := prometheus.NewRegistry()
+		cfg.Registerer, cfg.Gatherer = reg, reg
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		store:   &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client},
+		limiter: newTenantLimiter(cfg.RateLimit, cfg.RateBurst),
+	}
+	s.engine = s.routes(m)
+	return s, nil
+}
+
+// Handler is the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Routes lists the registered routes (for the OpenAPI conformance test).
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
+
+func (s *Server) routes(m *metrics) *gin.Engine {
+	e := gin.New()
+	// Every answer must be a documented problem, never gin's text/plain
+	// defaults or redirects: 404 and 405 go through problemMiddleware too.
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.ContextWithFallback = true
+	// Trust no X-Forwarded-For: the access log's client address must not be
+	// spoofable. (A deployment behind a known proxy can widen this.)
+	_ = e.SetTrustedProxies(nil)
+	e.Use(accessLog(s.cfg.Log, m), problemMiddleware(s.cfg.Log), recovery(s.cfg.Log))
+	e.NoRoute(handle(func(c *gin.Context) error {
+		return newError(ProblemRouteNotFound, "%s is not an endpoint of this API; GET /openapi.json lists them", c.Request.URL.Path)
+	}))
+	e.NoMethod(handle(func(c *gin.Context) error {
+		allow := c.Writer.Header().Get("Allow")
+		return newError(ProblemMethodNotAllowed, "%s does not support %s; allowed: %s", c.FullPath(), c.Request.Method, allow).
+			withHeader("Allow", allow)
+	}))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", handle(s.readyz))
+	e.GET("/metrics", gin.WrapH(metricsHandler(s.cfg.Gatherer)))
+	e.GET("/openapi.json", handle(serveOpenAPI))
+
+	v1 := e.Group("/v1", authMiddleware(s.cfg.Authenticator), s.limiter.middleware(), s.kubeTimeout())
+	v1.POST("/jobs", handle(s.createJob))
+	v1.GET("/jobs", handle(s.listJobs))
+	v1.GET("/jobs/:id", handle(s.getJob))
+	v1.HEAD("/jobs/:id", handle(s.getJob))
+	v1.DELETE("/jobs/:id", handle(s.deleteJob))
+	v1.POST("/jobs/:id/cancel", handle(s.cancelJob))
+	v1.GET("/jobs/:id/result", handle(s.getResult))
+	v1.GET("/types", handle(s.listTypes))
+	v1.GET("/types/:name", handle(s.getType))
+	return e
+}
+
+// kubeTimeout bounds the Kubernetes calls of one request, so a hung API server
+// turns into a 503 instead of a hung client.
+func (s *Server) kubeTimeout() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KubeTimeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}
+
+// namespaceOf resolves the caller's tenant namespace.
+func (s *Server) namespaceOf(c *gin.Context) (Identity, string, error) {
+	id, ok := identityFrom(c.Request.Context())
+	if !ok {
+		return Identity{}, "", errors.New("no identity on an authenticated route")
+	}
+	ns, err := s.cfg.Tenants.Namespace(id.Tenant)
+	if err != nil {
+		return Identity{}, "", err
+	}
+	return id, ns, nil
+}
+
+// isJSON accepts application/json and any +json media type, with parameters.
+func isJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
