@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/paramschema"
 )
 
 // conflictRetryAfter is how soon an AsyncJob whose Job name is taken by a Job it
@@ -51,7 +52,7 @@ type AsyncJobReconciler struct {
 	// the cache does not show, before creating or giving up on a Job.
 	APIReader ctrl.Reader
 	Recorder  eventRecorder
-	Schemas   *schemaCache
+	Schemas   *paramschema.Cache
 	Clock     clock.PassiveClock
 }
 
@@ -232,7 +233,7 @@ func (r *AsyncJobReconciler) validate(aj *asyncjobv1alpha1.AsyncJob, jobType *as
 	if _, err := resolveLimits(aj.Spec.Overrides, &jobType.Spec); err != nil {
 		return &asyncjobv1alpha1.Failure{Reason: asyncjobv1alpha1.ReasonInvalidSpec, Message: err.Error()}
 	}
-	schema, err := r.Schemas.get(jobType)
+	schema, err := r.Schemas.ForType(jobType)
 	if err != nil { // the type controller marks such a type not Ready
 		return &asyncjobv1alpha1.Failure{Reason: asyncjobv1alpha1.ReasonInvalidSpec, Message: "the type's parametersSchema does not compile"}
 	}

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/paramschema"
 )
 
 // AsyncJobTypeReconciler reports in a Ready condition whether a type's schema
@@ -35,7 +36,7 @@ import (
 // and no AsyncJob of it starts.
 type AsyncJobTypeReconciler struct {
 	Client  client.Client
-	Schemas *schemaCache
+	Schemas *paramschema.Cache
 	Clock   clock.PassiveClock
 }
 
@@ -52,7 +53,7 @@ func (r *AsyncJobTypeReconciler) Reconcile(ctx context.Context, req reconcile.Re
 		return reconcile.Result{}, err
 	}
 	if !t.DeletionTimestamp.IsZero() {
-		r.Schemas.forget(t.UID)
+		r.Schemas.Forget(t.UID)
 		return reconcile.Result{}, nil
 	}
 	ready := readyCondition(t, r.Schemas)
@@ -71,8 +72,8 @@ func (r *AsyncJobTypeReconciler) Reconcile(ctx context.Context, req reconcile.Re
 // readyCondition checks what the API server's schema cannot: that the parameters
 // schema compiles, that the template has something to run, and that the type's
 // defaults are within its own maximums.
-func readyCondition(t *asyncjobv1alpha1.AsyncJobType, schemas *schemaCache) metav1.Condition {
-	if _, err := schemas.get(t); err != nil {
+func readyCondition(t *asyncjobv1alpha1.AsyncJobType, schemas *paramschema.Cache) metav1.Condition {
+	if _, err := schemas.ForType(t); err != nil {
 		return cond(asyncjobv1alpha1.TypeConditionReady, false, asyncjobv1alpha1.ReasonInvalidSchema, truncateMessage(err.Error()))
 	}
 	if err := validateTemplate(t); err != nil {

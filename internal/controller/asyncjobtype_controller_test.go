@@ -162,7 +162,7 @@ func TestReadyCondition(t *testing.T) {
 			if tc.mutate != nil {
 				tc.mutate(jt)
 			}
-			got := readyCondition(jt, newSchemaCache())
+			got := readyCondition(jt, paramschema.NewCache())
 			opts := []cmp.Option{}
 			if tc.wantMessagePrefix != "" {
 				if !strings.HasPrefix(got.Message, tc.wantMessagePrefix) {
@@ -180,7 +180,7 @@ func TestReadyCondition(t *testing.T) {
 func TestReadyConditionFollowsTheGeneration(t *testing.T) {
 	// One cache across generations, as in the controller: an edit that fixes the
 	// schema must be seen even though the UID stays the same.
-	schemas := newSchemaCache()
+	schemas := paramschema.NewCache()
 	jt := readyType()
 	jt.Spec.ParametersSchema = &apiextensionsv1.JSON{Raw: []byte(`{"type":"nonsense"}`)}
 	if got := readyCondition(jt, schemas); got.Reason != asyncjobv1alpha1.ReasonInvalidSchema {

@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/paramschema"
 )
 
 // typeIndex indexes AsyncJobs by spec.type, so a type that appears or changes
@@ -67,7 +68,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
-	schemas := newSchemaCache()
+	schemas := paramschema.NewCache()
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &asyncjobv1alpha1.AsyncJob{}, typeIndex,
 		func(o client.Object) []string { return []string{o.(*asyncjobv1alpha1.AsyncJob).Spec.Type} }); err != nil {
 		return err

@@ -27,6 +27,8 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/asyncjob/asyncjob/internal/paramschema"
 )
 
 // Defaults for Config fields left zero.
@@ -104,7 +106,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:     cfg,
-		store:   &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client},
+		store:   &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client, schemas: paramschema.NewCache()},
 		limiter: newTenantLimiter(cfg.RateLimit, cfg.RateBurst),
 	}
 	s.engine = s.routes(m)

@@ -19,7 +19,6 @@ package httpapi
 import (
 	"context"
 	"strings"
-	"sync"
 
 	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -39,7 +38,7 @@ type store struct {
 	api    client.Reader
 	writer client.Client
 
-	schemas schemaCache
+	schemas *paramschema.Cache
 }
 
 // getJob returns the tenant's job id from namespace ns. A job of another tenant,
@@ -107,7 +106,7 @@ func (s *store) getType(ctx context.Context, name string) (jobType, bool, error)
 	if !typeReady(&t) {
 		return jobType{}, false, nil
 	}
-	schema, err := s.schemas.get(&t)
+	schema, err := s.schemas.ForType(&t)
 	if err != nil {
 		// Ready says it compiles; if it does not here, the type is not usable.
 		return jobType{}, false, nil
@@ -135,37 +134,4 @@ func (s *store) listTypes(ctx context.Context) ([]v1alpha1.AsyncJobType, error) 
 func typeReady(t *v1alpha1.AsyncJobType) bool {
 	c := apimeta.FindStatusCondition(t.Status.Conditions, v1alpha1.TypeConditionReady)
 	return c != nil && c.Status == metav1.ConditionTrue && (c.ObservedGeneration == 0 || c.ObservedGeneration >= t.Generation)
-}
-
-// schemaCache keeps compiled schemas per type generation, so a POST does not
-// recompile the schema. It is derived state: replicas cannot disagree on it.
-type schemaCache struct {
-	mu      sync.Mutex
-	entries map[types.UID]schemaEntry
-}
-
-type schemaEntry struct {
-	generation int64
-	schema     *paramschema.Schema
-}
-
-func (c *schemaCache) get(t *v1alpha1.AsyncJobType) (*paramschema.Schema, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.entries[t.UID]; ok && e.generation == t.Generation {
-		return e.schema, nil
-	}
-	var doc []byte
-	if t.Spec.ParametersSchema != nil {
-		doc = t.Spec.ParametersSchema.Raw
-	}
-	schema, err := paramschema.Compile(doc)
-	if err != nil {
-		return nil, err
-	}
-	if c.entries == nil {
-		c.entries = map[types.UID]schemaEntry{}
-	}
-	c.entries[t.UID] = schemaEntry{generation: t.Generation, schema: schema}
-	return schema, nil
 }

@@ -1,0 +1,38 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"github.com/asyncjob/asyncjob/internal/paramschema"
+)
+
+// formatFieldErrors renders schema failures for a condition message and a
+// Failure: "/format: value must be one of ...; /input: is required".
+func formatFieldErrors(errs []paramschema.FieldError) string {
+	out := ""
+	for i, e := range errs {
+		if i > 0 {
+			out += "; "
+		}
+		p := e.Pointer
+		if p == "" {
+			p = "(parameters)"
+		}
+		out += p + ": " + e.Detail
+	}
+	return truncateMessage(out)
+}
