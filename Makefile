@@ -30,8 +30,10 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate CRDs and RBAC into config/.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+manifests: controller-gen ## Generate CRDs and RBAC (controller and API, separately) into config/.
+	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./internal/controller/..." output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=api-role paths="./internal/httpapi/..." output:rbac:artifacts:config=config/rbac/api
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -53,7 +55,7 @@ lint: golangci-lint ## Run golangci-lint.
 verify-generated: manifests generate ## Fail when generated files differ from what is committed.
 	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
 		echo "generated files are stale: run 'make manifests generate' and commit the result"; \
-		git status --porcelain -- api config; git --no-pager diff --stat -- api config; exit 1; fi
+		git status --porcelain -- api config; git --no-pager diff -- api config | head -50; exit 1; fi
 
 .PHONY: test
 test: manifests generate fmt vet envtest-assets ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
@@ -77,6 +79,10 @@ build: ## Build the asyncjob binary into bin/.
 .PHONY: run
 run: manifests generate fmt vet ## Run the controller against the current kubeconfig.
 	go run ./cmd controller
+
+.PHONY: run-api
+run-api: ## Run the REST API on :8080 against the current kubeconfig, without authentication (local development only).
+	go run ./cmd api --auth-mode=none --bind-address=:8080
 
 .PHONY: install
 install: manifests ## Install the CRDs into the cluster of the current kubeconfig.
