@@ -31,7 +31,7 @@ help: ## Display this help.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate CRDs and RBAC (controller and API, separately) into config/.
-	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) crd:generateEmbeddedObjectMeta=true paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./internal/controller/..." output:rbac:artifacts:config=config/rbac
 	$(CONTROLLER_GEN) rbac:roleName=api-role paths="./internal/httpapi/..." output:rbac:artifacts:config=config/rbac/api
 
@@ -60,7 +60,15 @@ verify-generated: manifests generate ## Fail when generated files differ from wh
 .PHONY: test
 test: manifests generate fmt vet envtest-assets ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
 	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" \
-		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) ./...
+		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster)
+
+.PHONY: e2e
+e2e: envtest-assets ## Run the local-cluster and end-to-end tests (builds the control plane and kwok on first use).
+	go test $(GO_TEST_FLAGS) -timeout 40m ./test/localcluster/... ./test/e2e/...
+
+.PHONY: dev
+dev: ## Run asyncjob on a local cluster with simulated nodes: REST API on localhost:8080 with a generated API key. Ctrl-C stops it.
+	go run ./hack/dev
 
 .PHONY: test-unit
 test-unit: ## Run only the tests that need no API server.

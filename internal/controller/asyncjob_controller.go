@@ -121,6 +121,7 @@ func (r *AsyncJobReconciler) observeAndAct(ctx context.Context, aj *asyncjobv1al
 			return obs, 0, err
 		}
 		obs.Pods = pods.Items
+		obs.PodsLagging = podsLag(job, obs.Pods, r.Clock.Now())
 	}
 
 	jobType := &asyncjobv1alpha1.AsyncJobType{}
@@ -144,6 +145,11 @@ func (r *AsyncJobReconciler) observeAndAct(ctx context.Context, aj *asyncjobv1al
 
 	case job != nil:
 		obs.Accepted = cond(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created")
+		if obs.PodsLagging {
+			// The pod's update is on its way and will trigger a pass; this is
+			// a safety net should it have been missed.
+			return obs, time.Second, nil
+		}
 		if aj.Spec.Cancel && !jobFinished(job) && job.DeletionTimestamp.IsZero() {
 			logger.V(1).Info("Cancelling: deleting the Job in the foreground", "job", ctrl.ObjectKeyFromObject(job))
 			// Foreground: the Job stays visible, with its pods deleted first, and
@@ -274,6 +280,25 @@ func (r *AsyncJobReconciler) writeStatus(ctx context.Context, aj *asyncjobv1alph
 
 func ttlExpired(aj *asyncjobv1alpha1.AsyncJob, now time.Time) bool {
 	return aj.Status.ExpireTime != nil && !now.Before(aj.Status.ExpireTime.Time)
+}
+
+// podsLagGrace bounds how long a completed Job waits for its succeeded pod to
+// show in the cache; a pod that was removed must not hold the AsyncJob forever.
+const podsLagGrace = 30 * time.Second
+
+// podsLag reports a completed Job whose succeeded pod is not in the cache yet,
+// so that Completed is reported together with its result, not before it.
+func podsLag(job *batchv1.Job, pods []corev1.Pod, now time.Time) bool {
+	c := jobCondition(job, batchv1.JobComplete)
+	if c == nil || now.Sub(c.LastTransitionTime.Time) > podsLagGrace {
+		return false
+	}
+	for i := range pods {
+		if pods[i].Status.Phase == corev1.PodSucceeded {
+			return false
+		}
+	}
+	return true
 }
 
 func jobFinished(job *batchv1.Job) bool {

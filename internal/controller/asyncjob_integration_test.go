@@ -67,6 +67,11 @@ func TestIntegrationCreatesOneJobWithTheWorkerContract(t *testing.T) {
 	if got := ptr.Deref(job.Spec.ActiveDeadlineSeconds, -1); got != 600 {
 		t.Errorf("activeDeadlineSeconds %d, want the type's default 600", got)
 	}
+	// Labels and annotations of the type's pod template survive the CRD's
+	// pruning (generateEmbeddedObjectMeta) and reach the Job's pods.
+	if job.Spec.Template.Annotations["example.com/profile"] != "fast" || job.Spec.Template.Labels["app"] != "convert" {
+		t.Errorf("pod template metadata lost: labels %v annotations %v", job.Spec.Template.Labels, job.Spec.Template.Annotations)
+	}
 	c := job.Spec.Template.Spec.Containers[0]
 	for name, want := range map[string]string{
 		EnvID: "job-1", EnvType: jt.Name, "ASYNCJOB_PARAM_FORMAT": "webm", "ASYNCJOB_PARAM_CRF": "23",

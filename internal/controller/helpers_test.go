@@ -50,13 +50,15 @@ func makeType(name string) *typeWrapper {
 			Description: "converts media",
 			ParametersSchema: &apiextensionsv1.JSON{Raw: []byte(`{"type":"object","required":["format"],
 				"properties":{"format":{"type":"string","enum":["webm","mp4"]},"input":{"type":"string"}}}`)},
-			Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-				RestartPolicy: corev1.RestartPolicyNever,
-				Containers: []corev1.Container{{
-					Name: "convert", Image: "example.com/convert:v1",
-					Args: []string{"--format=$(ASYNCJOB_PARAM_FORMAT)"},
-				}},
-			}}}},
+			Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "convert"}, Annotations: map[string]string{"example.com/profile": "fast"}},
+				Spec: corev1.PodSpec{
+					RestartPolicy: corev1.RestartPolicyNever,
+					Containers: []corev1.Container{{
+						Name: "convert", Image: "example.com/convert:v1",
+						Args: []string{"--format=$(ASYNCJOB_PARAM_FORMAT)"},
+					}},
+				}}}},
 			Defaults: asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](2), ActiveDeadlineSeconds: ptr.To[int64](600)},
 			Maximums: asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](5)},
 		},

@@ -56,6 +56,10 @@ type observation struct {
 	TTL time.Duration
 	// ResultContainer is the container whose termination message is the result.
 	ResultContainer string
+	// PodsLagging is true when the Job reports completion but the pods that
+	// prove it (and carry the result) are not observed yet: the Job and pod
+	// informers deliver independently.
+	PodsLagging bool
 }
 
 // deriveStatus computes an AsyncJob's status from what was observed. It is pure.
@@ -81,7 +85,7 @@ func deriveStatus(prev asyncjobv1alpha1.AsyncJobStatus, obs observation, now met
 		s.Failure = obs.Rejected
 		setCondition(&s, cond(asyncjobv1alpha1.ConditionFailed, true, obs.Rejected.Reason, obs.Rejected.Message), obs.Generation, now)
 
-	case obs.Job != nil && jobCondition(obs.Job, batchv1.JobComplete) != nil:
+	case obs.Job != nil && jobCondition(obs.Job, batchv1.JobComplete) != nil && !obs.PodsLagging:
 		s.StartTime = firstStart(s.StartTime, obs.Pods, obs.Job)
 		finish(&s, asyncjobv1alpha1.StateCompleted, completionTime(obs.Job, now), obs)
 		s.Result = result(obs.Pods, obs.ResultContainer)
