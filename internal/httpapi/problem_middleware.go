@@ -57,7 +57,12 @@ func problemMiddleware(log logr.Logger) gin.HandlerFunc {
 			return
 		}
 		ae := classify(c.Errors.Last().Err)
-		if ae.kind.Status >= http.StatusInternalServerError {
+		switch {
+		case ae.kind.Status == http.StatusServiceUnavailable:
+			// Expected while the cache syncs or the Kubernetes API is away: worth
+			// a line, not an error with a stack trace per request.
+			log.Info("request answered 503", "method", c.Request.Method, "route", c.FullPath(), "code", ae.kind.Code)
+		case ae.kind.Status >= http.StatusInternalServerError:
 			log.Error(ae.cause, "request failed", "method", c.Request.Method, "route", c.FullPath(), "code", ae.kind.Code)
 		}
 		writeProblem(c, ae)
