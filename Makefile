@@ -64,6 +64,7 @@ test: manifests generate fmt vet envtest-assets ## Run unit and envtest integrat
 
 .PHONY: e2e
 e2e: envtest-assets ## Run the local-cluster and end-to-end tests (builds the control plane and kwok on first use).
+	@hack/real-node-deps.sh || echo "make e2e: containerd, runc or the CNI plugins are missing and cannot be installed: the real-node tests will be skipped"
 	go test $(GO_TEST_FLAGS) -timeout 40m ./test/localcluster/... ./test/e2e/...
 
 .PHONY: dev

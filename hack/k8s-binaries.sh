@@ -5,7 +5,7 @@
 # reuses them and a fresh machine builds them once.
 #
 # usage: hack/k8s-binaries.sh [component ...]
-#   components: kube-apiserver etcd kube-controller-manager kube-scheduler kubelet
+#   components: kube-apiserver etcd kube-controller-manager kube-scheduler kubelet kubectl
 #   (default: kube-apiserver etcd, which is what envtest needs)
 # Prints the directory holding the binaries on its last line of stdout.
 set -euo pipefail
@@ -34,9 +34,22 @@ fi
 exec 9>"${OUT}/.lock"
 flock 9
 
+# The wrapper module's tools file: every command built from k8s.io/kubernetes.
+KUBE_TOOLS='//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+)'
+
 build_kube() {
   local name="$1" work="${CACHE_ROOT}/src/kubernetes-${KUBE_VERSION}"
-  if [ ! -f "${work}/go.sum" ]; then
+  if [ ! -f "${work}/go.mod" ]; then
     log "preparing a wrapper module for k8s.io/kubernetes ${KUBE_VERSION}"
     rm -rf "${work}" && mkdir -p "${work}"
     (
@@ -51,20 +64,13 @@ build_kube() {
       grep -E '^\s*k8s.io/[^ ]+ => \./staging' "${modfile}" | awk '{print $1}' | while read -r m; do
         go mod edit -replace "${m}=${m}@${staging}"
       done
-      cat > tools.go <<GO
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-	_ "k8s.io/kubernetes/cmd/kubelet"
-)
-GO
-      go mod tidy -e >/dev/null 2>&1 || true
     )
+  fi
+  # (Re)write the tools file and tidy when it changed, so a cache made before a
+  # command was added learns that command's dependencies.
+  if [ "$(cat "${work}/tools.go" 2>/dev/null)" != "${KUBE_TOOLS}" ] || [ ! -f "${work}/go.sum" ]; then
+    printf '%s\n' "${KUBE_TOOLS}" > "${work}/tools.go"
+    (cd "${work}" && go mod tidy -e >/dev/null 2>&1) || true
   fi
   log "building ${name} ${KUBE_VERSION} (several minutes on a cold cache)"
   (cd "${work}" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}" -o "${OUT}/${name}.tmp" "k8s.io/kubernetes/cmd/${name}")
@@ -97,7 +103,7 @@ GO
 for c in "${missing[@]}"; do
   case "${c}" in
     etcd) build_etcd ;;
-    kube-apiserver | kube-controller-manager | kube-scheduler | kubelet) build_kube "${c}" ;;
+    kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | kubectl) build_kube "${c}" ;;
     *) log "unknown component ${c}"; exit 2 ;;
   esac
 done

@@ -1,0 +1,73 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package localcluster
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// startAPIServer runs kube-apiserver on a loopback port against etcdURL.
+func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *credentials) (p *Process, url string, err error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	url = fmt.Sprintf("https://127.0.0.1:%d", port)
+	p, err = StartProcess(dir, "kube-apiserver", bin,
+		"--etcd-servers="+etcdURL,
+		"--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1",
+		// The endpoint reconciler refuses a loopback address for the
+		// kubernetes Service; nothing here needs that Service's endpoints.
+		"--endpoint-reconciler-type=none",
+		fmt.Sprintf("--secure-port=%d", port),
+		"--tls-cert-file="+creds.servingCert,
+		"--tls-private-key-file="+creds.servingKey,
+		"--client-ca-file="+creds.caCert,
+		"--token-auth-file="+creds.tokenFile,
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file="+creds.saPublic,
+		"--service-account-signing-key-file="+creds.saPrivate,
+		"--service-cluster-ip-range="+serviceCIDR,
+		"--authorization-mode=Node,RBAC",
+		"--allow-privileged=true",
+		// The real node's kubelet listens on loopback, which it cannot
+		// advertise as its IP; its hostname resolves there.
+		"--kubelet-preferred-address-types=Hostname,InternalIP,ExternalIP",
+	)
+	if err != nil {
+		return nil, "", err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(creds.caCertPEM)
+	client := &http.Client{
+		Timeout:   5 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+	}
+	// /readyz turns 200 once the post-start hooks (RBAC bootstrap roles,
+	// priority classes) are done, which the controllers rely on.
+	err = waitReady(ctx, p, 2*time.Minute, func(ctx context.Context) bool {
+		_, ok := httpGet(ctx, client, url+"/readyz", creds.adminToken)
+		return ok
+	})
+	return p, url, err
+}

@@ -1,0 +1,76 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package stack
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/test/framework"
+	"github.com/asyncjob/asyncjob/test/localcluster"
+)
+
+// SimulatedType is an AsyncJobType whose pods run on kwok's simulated nodes and
+// behave as b says (run time, outcome, termination message). Its parameters are
+// any object.
+func SimulatedType(name string, b localcluster.PodBehavior, limits asyncjobv1alpha1.JobLimits) *asyncjobv1alpha1.AsyncJobType {
+	pod := corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Annotations: b.Annotations(nil)},
+		Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: "work", Image: "example.com/simulated:v1"}},
+		},
+	}
+	localcluster.SimulateOn(&pod.Spec)
+	return &asyncjobv1alpha1.AsyncJobType{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: asyncjobv1alpha1.AsyncJobTypeSpec{
+			Description:         fmt.Sprintf("simulated work (%s)", name),
+			ParametersSchema:    &apiextensionsv1.JSON{Raw: []byte(`{"type":"object"}`)},
+			Template:            batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: pod}},
+			Defaults:            limits,
+			PollIntervalSeconds: 1,
+		},
+	}
+}
+
+// SampleType is config/samples' convert type, made to run on simulated nodes:
+// its pod pretends to convert for runFor and reports result as its termination
+// message, as the real container would.
+func SampleType(b localcluster.PodBehavior) (*asyncjobv1alpha1.AsyncJobType, error) {
+	path := filepath.Join(framework.RepoRoot(), "config", "samples", "asyncjob_v1alpha1_asyncjobtype.yaml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &asyncjobv1alpha1.AsyncJobType{}
+	if err := yaml.UnmarshalStrict(raw, t); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pod := &t.Spec.Template.Spec.Template
+	pod.Annotations = b.Annotations(pod.Annotations)
+	localcluster.SimulateOn(&pod.Spec)
+	return t, nil
+}
