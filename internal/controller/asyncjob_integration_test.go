@@ -254,13 +254,7 @@ func TestIntegrationCancelDeletesTheJobInTheForeground(t *testing.T) {
 		t.Errorf("cancelled status %+v", cancelled.Status)
 	}
 	// Cancelled is final: no new Job appears.
-	consistently(t, "no second Job after cancellation", 2*time.Second, func(ctx context.Context) error {
-		jobs, err := jobsIn(ctx, ns)
-		if err != nil || len(jobs) != 0 {
-			return fmt.Errorf("jobs %d, err %v", len(jobs), err)
-		}
-		return nil
-	})
+	expectNoJobs(t, ns, "no second Job after cancellation", 2*time.Second)
 }
 
 func TestIntegrationCancelBeforeTheTypeExistsNeverCreatesAJob(t *testing.T) {
@@ -273,13 +267,7 @@ func TestIntegrationCancelBeforeTheTypeExistsNeverCreatesAJob(t *testing.T) {
 	requestCancel(t, ns, "early")
 	waitState(t, ns, "early", asyncjobv1alpha1.StateCancelled)
 	createReadyType(t, makeType(typeName))
-	consistently(t, "no Job for a cancelled AsyncJob", 2*time.Second, func(ctx context.Context) error {
-		jobs, err := jobsIn(ctx, ns)
-		if err != nil || len(jobs) != 0 {
-			return fmt.Errorf("jobs %d, err %v", len(jobs), err)
-		}
-		return nil
-	})
+	expectNoJobs(t, ns, "no Job for a cancelled AsyncJob", 2*time.Second)
 }
 
 func TestIntegrationFinishedJobCannotBeCancelled(t *testing.T) {
@@ -389,13 +377,7 @@ func TestIntegrationInvalidParametersFailWithoutAJob(t *testing.T) {
 	if f == nil || f.Reason != asyncjobv1alpha1.ReasonInvalidSpec || f.Message != "backoffLimit 9 exceeds the type's maximum of 5" {
 		t.Errorf("failure %+v", f)
 	}
-	consistently(t, "no Job for a rejected AsyncJob", time.Second, func(ctx context.Context) error {
-		jobs, err := jobsIn(ctx, ns)
-		if err != nil || len(jobs) != 0 {
-			return fmt.Errorf("jobs %d, err %v", len(jobs), err)
-		}
-		return nil
-	})
+	expectNoJobs(t, ns, "no Job for a rejected AsyncJob", time.Second)
 }
 
 func TestIntegrationBrokenTypeIsNotReady(t *testing.T) {
@@ -545,6 +527,18 @@ func TestIntegrationForeignJobWithTheSameNameIsLeftAlone(t *testing.T) {
 	if len(cur.OwnerReferences) != 0 || cur.ResourceVersion != foreign.ResourceVersion {
 		t.Errorf("the foreign Job was changed: owners %v, resourceVersion %s -> %s", cur.OwnerReferences, foreign.ResourceVersion, cur.ResourceVersion)
 	}
+}
+
+// expectNoJobs checks that the namespace holds no Job for a while.
+func expectNoJobs(t *testing.T, ns, what string, d time.Duration) {
+	t.Helper()
+	consistently(t, what, d, func(ctx context.Context) error {
+		jobs, err := jobsIn(ctx, ns)
+		if err != nil || len(jobs) != 0 {
+			return fmt.Errorf("jobs %d, err %v", len(jobs), err)
+		}
+		return nil
+	})
 }
 
 func requestCancel(t *testing.T, ns, name string) {
