@@ -69,7 +69,9 @@ func run(m *testing.M) int {
 	ctx := context.Background()
 	var err error
 	s, err = stack.Start(ctx, stack.Options{
-		Cluster: localcluster.Options{SimulatedNodes: 3},
+		// A real node too, where this machine can run one (root, containerd):
+		// TestRealPodResultAndLogs says why it skips otherwise.
+		Cluster: localcluster.Options{SimulatedNodes: 3, RealNode: localcluster.RealNodeUnavailable() == nil},
 		Tenants: []string{tenant, otherTenant},
 		Log:     func(f string, a ...any) { fmt.Printf("e2e: "+f+"\n", a...) },
 	})

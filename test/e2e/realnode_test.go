@@ -1,0 +1,100 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/httpapi"
+	"github.com/asyncjob/asyncjob/test/localcluster"
+	"github.com/asyncjob/asyncjob/test/stack"
+)
+
+// A job whose pod runs for real: a container built in the test, on a real
+// kubelet with containerd. Its result comes from its termination message, and
+// the worker contract's $(ASYNCJOB_PARAM_...) expansion is Kubernetes' own.
+func TestRealPodResultAndLogs(t *testing.T) {
+	if err := localcluster.RealNodeUnavailable(); err != nil {
+		t.Skip("real node: " + err.Error())
+	}
+	ctx := context.Background()
+	realType := &asyncjobv1alpha1.AsyncJobType{
+		ObjectMeta: metav1.ObjectMeta{Name: "e2e-real"},
+		Spec: asyncjobv1alpha1.AsyncJobTypeSpec{
+			Description:      "runs the test worker image on the real node",
+			ParametersSchema: &apiextensionsv1.JSON{Raw: []byte(`{"type":"object","required":["input","format"]}`)},
+			Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				RestartPolicy: corev1.RestartPolicyNever,
+				// Simulated nodes are tainted; this pod lands on the real one.
+				Containers: []corev1.Container{{
+					Name: "worker", Image: localcluster.WorkerImage, ImagePullPolicy: corev1.PullNever,
+					Env: []corev1.EnvVar{{Name: "WORKER_RESULT", Value: `{"converted":"$(ASYNCJOB_PARAM_INPUT)","format":"$(ASYNCJOB_PARAM_FORMAT)"}`}},
+				}},
+			}}}},
+			PollIntervalSeconds: 1,
+		},
+	}
+	if err := s.Client.Create(ctx, realType); err != nil {
+		t.Fatal(err)
+	}
+	// A client can submit once the controller has marked the type Ready and
+	// the API lists it.
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		resp, _, err := api.do(ctx, http.MethodGet, "/v1/types/"+realType.Name, nil)
+		return err == nil && resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		t.Fatalf("type %s never became submittable: %v", realType.Name, err)
+	}
+	id := api.submit(t, realType.Name, map[string]any{"input": "https://example.com/in.mov", "format": "webm"})
+	done := api.waitStatus(t, id, httpapi.StatusCompleted, 3*time.Minute)
+
+	var result map[string]string
+	if err := json.Unmarshal(done.Result, &result); err != nil ||
+		result["converted"] != "https://example.com/in.mov" || result["format"] != "webm" {
+		t.Errorf("result %s (err %v): want the container's termination message with the parameters expanded", done.Result, err)
+	}
+
+	cs, err := kubernetes.NewForConfig(s.Cluster.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods := &corev1.PodList{}
+	if err := s.Client.List(ctx, pods, inNamespace(stack.Namespace(tenant)), byAsyncJob(id)); err != nil || len(pods.Items) != 1 {
+		t.Fatalf("pods of the job: %d (err %v), want 1", len(pods.Items), err)
+	}
+	if node := pods.Items[0].Spec.NodeName; node != s.Cluster.RealNodeName() {
+		t.Errorf("the pod ran on %q, want the real node %q", node, s.Cluster.RealNodeName())
+	}
+	logs, err := cs.CoreV1().Pods(stack.Namespace(tenant)).GetLogs(pods.Items[0].Name, &corev1.PodLogOptions{}).DoRaw(ctx)
+	if err != nil || !strings.Contains(string(logs), "worker: started") {
+		t.Errorf("logs through the Kubernetes API: %q (err %v), want the worker's output", logs, err)
+	}
+}
