@@ -19,6 +19,7 @@ package v1alpha1
 import (
 	batchv1 "k8s.io/api/batch/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -103,6 +104,14 @@ type AsyncJobType struct {
 
 	// +optional
 	Status AsyncJobTypeStatus `json:"status,omitempty"`
+}
+
+// IsReady reports whether the type's Ready condition is True for its current
+// generation: the one test, shared by the controller and the REST API, of
+// whether AsyncJobs of this type may be accepted and started.
+func (t *AsyncJobType) IsReady() bool {
+	c := meta.FindStatusCondition(t.Status.Conditions, TypeConditionReady)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == t.Generation
 }
 
 // +kubebuilder:object:root=true

@@ -177,8 +177,7 @@ func (r *AsyncJobReconciler) observeAndAct(ctx context.Context, aj *asyncjobv1al
 			fmt.Sprintf("AsyncJobType %q does not exist; the AsyncJob starts when it does", aj.Spec.Type))
 		return obs, 0, nil
 
-	case !meta.IsStatusConditionTrue(jobType.Status.Conditions, asyncjobv1alpha1.TypeConditionReady) ||
-		jobType.Status.ObservedGeneration != jobType.Generation:
+	case !jobType.IsReady():
 		obs.Accepted = cond(asyncjobv1alpha1.ConditionAccepted, false, asyncjobv1alpha1.ReasonTypeNotReady,
 			fmt.Sprintf("AsyncJobType %q is not ready; see its Ready condition", aj.Spec.Type))
 		return obs, 0, nil

@@ -198,7 +198,7 @@ func (h *harness) createType(name, schema string, ready bool) {
 	h.must(h.env.Client.Status().Update(ctx, jt))
 	h.eventually("type "+name+" is Ready in the cache", func() bool {
 		var got v1alpha1.AsyncJobType
-		return h.server.store.cache.Get(ctx, typeKey(name), &got) == nil && typeReady(&got)
+		return h.server.store.cache.Get(ctx, typeKey(name), &got) == nil && got.IsReady()
 	})
 }
 

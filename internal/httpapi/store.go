@@ -22,8 +22,6 @@ import (
 
 	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -103,7 +101,7 @@ func (s *store) getType(ctx context.Context, name string) (jobType, bool, error)
 	if err != nil {
 		return jobType{}, false, fromKube(err)
 	}
-	if !typeReady(&t) {
+	if !t.IsReady() {
 		return jobType{}, false, nil
 	}
 	schema, err := s.schemas.ForType(&t)
@@ -122,16 +120,9 @@ func (s *store) listTypes(ctx context.Context) ([]v1alpha1.AsyncJobType, error) 
 	}
 	out := list.Items[:0]
 	for i := range list.Items {
-		if typeReady(&list.Items[i]) {
+		if list.Items[i].IsReady() {
 			out = append(out, list.Items[i])
 		}
 	}
 	return out, nil
-}
-
-// typeReady: only types the controller declared Ready for their current
-// generation may be submitted (a condition without observedGeneration counts).
-func typeReady(t *v1alpha1.AsyncJobType) bool {
-	c := apimeta.FindStatusCondition(t.Status.Conditions, v1alpha1.TypeConditionReady)
-	return c != nil && c.Status == metav1.ConditionTrue && (c.ObservedGeneration == 0 || c.ObservedGeneration >= t.Generation)
 }
