@@ -17,6 +17,7 @@ limitations under the License.
 package e2e
 
 import (
+	"context"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -24,12 +25,16 @@ import (
 	"time"
 
 	"github.com/asyncjob/asyncjob/internal/httpapi"
+	"github.com/asyncjob/asyncjob/test/localcluster"
 	"github.com/asyncjob/asyncjob/test/stack"
 )
 
 // kubectl get asyncjobs, as an operator watching the cluster runs it.
 func TestKubectlGetAsyncJobs(t *testing.T) {
-	kubectl := kubectlBinary(t)
+	kubectl, err := localcluster.Kubectl(context.Background())
+	if err != nil {
+		t.Fatalf("building kubectl: %v", err)
+	}
 	id := api.submit(t, typeQuick, map[string]any{})
 	api.waitStatus(t, id, httpapi.StatusCompleted, 2*time.Minute)
 
@@ -56,16 +61,4 @@ func TestKubectlGetAsyncJobs(t *testing.T) {
 	if !row.MatchString(strings.TrimSpace(wide[1])) {
 		t.Errorf("kubectl get asyncjobs -o wide row:\n%s", wide[1])
 	}
-}
-
-// kubectlBinary is kubectl of the cluster's own version, built from source
-// like the rest of the control plane.
-func kubectlBinary(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("bash", stackRoot()+"/hack/k8s-binaries.sh", "kubectl").Output()
-	if err != nil {
-		t.Fatalf("building kubectl: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1] + "/kubectl"
 }

@@ -32,7 +32,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
-	"github.com/asyncjob/asyncjob/test/framework"
 	"github.com/asyncjob/asyncjob/test/localcluster"
 	"github.com/asyncjob/asyncjob/test/stack"
 )
@@ -127,5 +126,3 @@ func dumpLogs() {
 		fmt.Fprintf(os.Stderr, "--- end of %s ---\n%s\n", name, raw)
 	}
 }
-
-func stackRoot() string { return framework.RepoRoot() }

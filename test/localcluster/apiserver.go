@@ -27,7 +27,7 @@ import (
 
 // startAPIServer runs kube-apiserver on a loopback port against etcdURL.
 func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *credentials) (p *Process, url string, err error) {
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, "", err
 	}
@@ -65,7 +65,7 @@ func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *creden
 	}
 	// /readyz turns 200 once the post-start hooks (RBAC bootstrap roles,
 	// priority classes) are done, which the controllers rely on.
-	err = waitReady(ctx, p, 2*time.Minute, func(ctx context.Context) bool {
+	err = WaitReady(ctx, p, 2*time.Minute, func(ctx context.Context) bool {
 		_, ok := httpGet(ctx, client, url+"/readyz", creds.adminToken)
 		return ok
 	})

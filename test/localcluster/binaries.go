@@ -23,8 +23,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
+
+	"github.com/asyncjob/asyncjob/test/framework"
 )
 
 // binaries are the executables a cluster runs.
@@ -81,7 +82,7 @@ func findBinaries(ctx context.Context, o Options) (binaries, error) {
 // progress goes to our stderr, since a cold build takes minutes.
 func runScript(ctx context.Context, name string, args ...string) (string, error) {
 	var stdout bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot(), "hack", name), args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(framework.RepoRoot(), "hack", name), args...)
 	cmd.Stdout = &stdout
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -91,9 +92,12 @@ func runScript(ctx context.Context, name string, args ...string) (string, error)
 	return strings.TrimSpace(lines[len(lines)-1]), nil
 }
 
-// repoRoot is the repository's root, found from this source file so that it
-// works from any package's test binary and from `go run`.
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+// Kubectl returns kubectl of the cluster's own version, built from source like
+// the rest of the control plane (and cached with it).
+func Kubectl(ctx context.Context) (string, error) {
+	dir, err := runScript(ctx, "k8s-binaries.sh", "kubectl")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "kubectl"), nil
 }

@@ -51,7 +51,7 @@ func (o ControllerManagerOptions) withDefaults() ControllerManagerOptions {
 // garbage collector among them, which envtest lacks.
 func startControllerManager(ctx context.Context, dir, bin, kubeconfig string, creds *credentials, o ControllerManagerOptions) (*Process, error) {
 	o = o.withDefaults()
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func startControllerManager(ctx context.Context, dir, bin, kubeconfig string, cr
 	if err != nil {
 		return nil, err
 	}
-	return p, waitReady(ctx, p, 2*time.Minute, healthz(port))
+	return p, WaitReady(ctx, p, 2*time.Minute, healthz(port))
 }
 
 // healthz probes a component's /healthz, which components serve without

@@ -28,11 +28,11 @@ import (
 
 // startEtcd runs a single-member etcd on loopback with its data in dir.
 func startEtcd(ctx context.Context, dir, bin string) (p *Process, clientURL string, err error) {
-	clientPort, err := freePort()
+	clientPort, err := FreePort()
 	if err != nil {
 		return nil, "", err
 	}
-	peerPort, err := freePort()
+	peerPort, err := FreePort()
 	if err != nil {
 		return nil, "", err
 	}
@@ -52,7 +52,7 @@ func startEtcd(ctx context.Context, dir, bin string) (p *Process, clientURL stri
 	if err != nil {
 		return nil, "", err
 	}
-	err = waitReady(ctx, p, time.Minute, func(ctx context.Context) bool {
+	err = WaitReady(ctx, p, time.Minute, func(ctx context.Context) bool {
 		body, ok := httpGet(ctx, http.DefaultClient, clientURL+"/health", "")
 		return ok && strings.Contains(body, `"health":"true"`)
 	})

@@ -31,6 +31,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/asyncjob/asyncjob/test/framework"
 )
 
 // Images the real node has without any registry. Their names are only names:
@@ -47,7 +49,7 @@ func binaryImage(ctx context.Context, dir, pkg, ref string) (string, error) {
 	binName := filepath.Base(pkg)
 	binPath := filepath.Join(dir, "image-"+binName)
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", binPath, pkg)
-	build.Dir = repoRoot()
+	build.Dir = framework.RepoRoot()
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build %s: %w: %s", pkg, err, out)

@@ -27,11 +27,11 @@ import (
 // the node's Hostname address (see the apiserver's
 // --kubelet-preferred-address-types), which must resolve to loopback.
 func (n *realNode) startKubelet(clusterDir, bin, kubeconfig, nodeName string) (*Process, error) {
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	healthzPort, err := freePort()
+	healthzPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}

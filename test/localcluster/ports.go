@@ -18,10 +18,10 @@ package localcluster
 
 import "net"
 
-// freePort asks the kernel for an unused loopback port. Another process could
+// FreePort asks the kernel for an unused loopback port. Another process could
 // take it before the component binds it; Start reports that as the
 // component's failure, and the next Start picks new ports.
-func freePort() (int, error) {
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

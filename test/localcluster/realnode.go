@@ -80,7 +80,7 @@ func (c *Cluster) startRealNode(ctx context.Context, bins binaries, nodeName str
 	if err := c.track(containerd, err); err != nil {
 		return err
 	}
-	err = waitReady(ctx, containerd, time.Minute, func(ctx context.Context) bool {
+	err = WaitReady(ctx, containerd, time.Minute, func(ctx context.Context) bool {
 		return exec.CommandContext(ctx, "/usr/bin/ctr", "--address", n.socket, "version").Run() == nil
 	})
 	if err != nil {
@@ -106,7 +106,7 @@ func (c *Cluster) startRealNode(ctx context.Context, bins binaries, nodeName str
 	if err != nil {
 		return err
 	}
-	return waitReady(ctx, kubelet, 3*time.Minute, func(ctx context.Context) bool {
+	return WaitReady(ctx, kubelet, 3*time.Minute, func(ctx context.Context) bool {
 		node, err := cs.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
 		return err == nil && nodeReady(node)
 	})

@@ -25,7 +25,7 @@ import (
 // startScheduler runs kube-scheduler, which binds pods to the simulated (and
 // real) nodes exactly as in a production cluster.
 func startScheduler(ctx context.Context, dir, bin, kubeconfig string) (*Process, error) {
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -40,5 +40,5 @@ func startScheduler(ctx context.Context, dir, bin, kubeconfig string) (*Process,
 	if err != nil {
 		return nil, err
 	}
-	return p, waitReady(ctx, p, 2*time.Minute, healthz(port))
+	return p, WaitReady(ctx, p, 2*time.Minute, healthz(port))
 }

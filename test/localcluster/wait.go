@@ -24,9 +24,9 @@ import (
 	"time"
 )
 
-// waitReady polls ready until it reports true, failing early when p has
+// WaitReady polls ready until it reports true, failing early when p has
 // exited (its log then says why) or when ctx or timeout ends.
-func waitReady(ctx context.Context, p *Process, timeout time.Duration, ready func(context.Context) bool) error {
+func WaitReady(ctx context.Context, p *Process, timeout time.Duration, ready func(context.Context) bool) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)

@@ -26,7 +26,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,7 +35,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -249,34 +247,26 @@ func stopProcess(p *localcluster.Process, crash bool) error {
 
 // waitHTTP waits for url to answer 200, failing early if the process exits.
 func waitHTTP(ctx context.Context, p *localcluster.Process, url string) error {
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		if !p.Running() {
-			return false, p.ExitError()
-		}
+	return localcluster.WaitReady(ctx, p, 2*time.Minute, func(ctx context.Context) bool {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
-			return false, err
+			return false
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return false, nil
+			return false
 		}
 		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
+		return resp.StatusCode == http.StatusOK
 	})
-	if err != nil {
-		return fmt.Errorf("waiting for %s: %w", url, err)
-	}
-	return nil
 }
 
 func freeLoopbackAddress() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := localcluster.FreePort()
 	if err != nil {
 		return "", err
 	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String(), nil
+	return fmt.Sprintf("127.0.0.1:%d", port), nil
 }
 
 func randomKey() (string, error) {
