@@ -13,6 +13,7 @@ GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
 
 GO_TEST_FLAGS ?= -count=1
 ENVTEST_TIMEOUT ?= 20m
+E2E_TIMEOUT ?= 40m
 
 # Use bash so recipes can use pipefail.
 SHELL = /usr/bin/env bash -o pipefail
@@ -58,14 +59,17 @@ verify-generated: manifests generate ## Fail when generated files differ from wh
 		git status --porcelain -- api config; git --no-pager diff -- api config | head -50; exit 1; fi
 
 .PHONY: test
-test: manifests generate fmt vet envtest-assets ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
+test: test-integration e2e ## Run every test: unit, envtest integration, and end-to-end on a local cluster (the README's test command).
+
+.PHONY: test-integration
+test-integration: manifests generate fmt vet envtest-assets ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
 	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" \
 		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster)
 
 .PHONY: e2e
-e2e: envtest-assets ## Run the local-cluster and end-to-end tests (builds the control plane and kwok on first use).
+e2e: cluster-assets ## Run the local-cluster and end-to-end tests (real node too when root).
 	@hack/real-node-deps.sh || echo "make e2e: containerd, runc or the CNI plugins are missing and cannot be installed: the real-node tests will be skipped"
-	go test $(GO_TEST_FLAGS) -timeout 40m ./test/localcluster/... ./test/e2e/...
+	go test $(GO_TEST_FLAGS) -timeout $(E2E_TIMEOUT) ./test/localcluster/... ./test/e2e/...
 
 .PHONY: dev
 dev: ## Run asyncjob on a local cluster with simulated nodes: REST API on localhost:8080 with a generated API key. Ctrl-C stops it.
@@ -78,6 +82,11 @@ test-unit: ## Run only the tests that need no API server.
 .PHONY: envtest-assets
 envtest-assets: ## Build (once) kube-apiserver and etcd for envtest; skipped when KUBEBUILDER_ASSETS is set.
 	@if [ -z "$${KUBEBUILDER_ASSETS:-}" ]; then KUBE_VERSION=$(KUBE_VERSION) hack/k8s-binaries.sh kube-apiserver etcd >/dev/null; fi
+
+.PHONY: cluster-assets
+cluster-assets: ## Build (once) the local cluster's binaries: control plane, kubelet, kubectl, kwok.
+	@KUBE_VERSION=$(KUBE_VERSION) hack/k8s-binaries.sh kube-apiserver etcd kube-controller-manager kube-scheduler kubelet kubectl >/dev/null
+	@hack/kwok.sh >/dev/null
 
 ##@ Build
 
