@@ -84,8 +84,8 @@ envtest-assets: ## Build (once) kube-apiserver and etcd for envtest; skipped whe
 	@if [ -z "$${KUBEBUILDER_ASSETS:-}" ]; then KUBE_VERSION=$(KUBE_VERSION) hack/k8s-binaries.sh kube-apiserver etcd >/dev/null; fi
 
 .PHONY: cluster-assets
-cluster-assets: ## Build (once) the local cluster's binaries: control plane, kubelet, kubectl, kwok.
-	@KUBE_VERSION=$(KUBE_VERSION) hack/k8s-binaries.sh kube-apiserver etcd kube-controller-manager kube-scheduler kubelet kubectl >/dev/null
+cluster-assets: ## Build (once) the local cluster's binaries: control plane, kubelet, kube-proxy, kubectl, kwok.
+	@KUBE_VERSION=$(KUBE_VERSION) hack/k8s-binaries.sh kube-apiserver etcd kube-controller-manager kube-scheduler kubelet kube-proxy kubectl >/dev/null
 	@hack/kwok.sh >/dev/null
 
 ##@ Build

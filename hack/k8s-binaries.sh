@@ -5,7 +5,7 @@
 # reuses them and a fresh machine builds them once.
 #
 # usage: hack/k8s-binaries.sh [component ...]
-#   components: kube-apiserver etcd kube-controller-manager kube-scheduler kubelet kubectl
+#   components: kube-apiserver etcd kube-controller-manager kube-scheduler kubelet kube-proxy kubectl
 #   (default: kube-apiserver etcd, which is what envtest needs)
 # Prints the directory holding the binaries on its last line of stdout.
 set -euo pipefail
@@ -42,6 +42,7 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
 	_ "k8s.io/kubernetes/cmd/kubelet"
@@ -103,7 +104,7 @@ GO
 for c in "${missing[@]}"; do
   case "${c}" in
     etcd) build_etcd ;;
-    kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | kubectl) build_kube "${c}" ;;
+    kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | kube-proxy | kubectl) build_kube "${c}" ;;
     *) log "unknown component ${c}"; exit 2 ;;
   esac
 done

@@ -25,20 +25,29 @@ import (
 	"time"
 )
 
-// startAPIServer runs kube-apiserver on a loopback port against etcdURL.
-func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *credentials) (p *Process, url string, err error) {
+// startAPIServer runs kube-apiserver against etcdURL. Clients on this
+// machine use it on loopback. With a non-empty advertise address (the real
+// node's cluster) it also listens there and publishes it as the endpoint of
+// the kubernetes Service, so pods reach it through kube-proxy at the
+// Service's IP, as in-cluster clients do everywhere.
+func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *credentials, advertise string) (p *Process, url string, err error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, "", err
 	}
 	url = fmt.Sprintf("https://127.0.0.1:%d", port)
-	p, err = StartProcess(dir, "kube-apiserver", bin,
-		"--etcd-servers="+etcdURL,
+	network := []string{
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		// The endpoint reconciler refuses a loopback address for the
-		// kubernetes Service; nothing here needs that Service's endpoints.
+		// kubernetes Service; without pods that need it, nothing does.
 		"--endpoint-reconciler-type=none",
+	}
+	if advertise != "" {
+		network = []string{"--bind-address=0.0.0.0", "--advertise-address=" + advertise}
+	}
+	p, err = StartProcess(dir, "kube-apiserver", bin, append(network,
+		"--etcd-servers="+etcdURL,
 		fmt.Sprintf("--secure-port=%d", port),
 		"--tls-cert-file="+creds.servingCert,
 		"--tls-private-key-file="+creds.servingKey,
@@ -53,7 +62,7 @@ func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *creden
 		// The real node's kubelet listens on loopback, which it cannot
 		// advertise as its IP; its hostname resolves there.
 		"--kubelet-preferred-address-types=Hostname,InternalIP,ExternalIP",
-	)
+	)...)
 	if err != nil {
 		return nil, "", err
 	}

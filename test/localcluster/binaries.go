@@ -30,7 +30,7 @@ import (
 
 // binaries are the executables a cluster runs.
 type binaries struct {
-	etcd, apiServer, controllerManager, scheduler, kubelet, kwok string
+	etcd, apiServer, controllerManager, scheduler, kubelet, kubeProxy, kwok string
 }
 
 // findBinaries returns the pinned binaries, building them from source into
@@ -39,7 +39,7 @@ type binaries struct {
 func findBinaries(ctx context.Context, o Options) (binaries, error) {
 	components := []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
 	if o.RealNode {
-		components = append(components, "kubelet")
+		components = append(components, "kubelet", "kube-proxy")
 	}
 	dir := o.BinDir
 	if dir == "" {
@@ -66,8 +66,9 @@ func findBinaries(ctx context.Context, o Options) (binaries, error) {
 	}
 	if o.RealNode {
 		b.kubelet = filepath.Join(dir, "kubelet")
+		b.kubeProxy = filepath.Join(dir, "kube-proxy")
 	}
-	for _, path := range []string{b.etcd, b.apiServer, b.controllerManager, b.scheduler, b.kwok, b.kubelet} {
+	for _, path := range []string{b.etcd, b.apiServer, b.controllerManager, b.scheduler, b.kwok, b.kubelet, b.kubeProxy} {
 		if path == "" {
 			continue
 		}

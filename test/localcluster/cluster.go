@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -55,8 +56,10 @@ type Options struct {
 	// debugging.
 	KeepDir bool
 	// RealNode adds a real node: kubelet with containerd, registered under
-	// this machine's hostname, with PauseImage and WorkerImage imported. It
-	// needs root and hack/real-node-deps.sh; see RealNodeUnavailable.
+	// this machine's hostname, with PauseImage and WorkerImage imported,
+	// kube-proxy (Service IPs work, and pods reach the API server in-cluster),
+	// and an image registry (see Registry). It needs root and
+	// hack/real-node-deps.sh; see RealNodeUnavailable.
 	RealNode bool
 }
 
@@ -68,6 +71,9 @@ type Cluster struct {
 	keepDir    bool
 	realNode   *realNode // nil without Options.RealNode
 	nodeName   string
+	// registry serves images to the real node; nil without Options.RealNode.
+	registry     *http.Server
+	registryHost string
 
 	mu        sync.Mutex
 	processes []*Process // in start order; stopped in reverse
@@ -114,7 +120,14 @@ func (c *Cluster) start(ctx context.Context, o Options, bins binaries) error {
 	if err := c.track(etcd, err); err != nil {
 		return err
 	}
-	apiServer, apiURL, err := startAPIServer(ctx, c.dir, bins.apiServer, etcdURL, creds)
+	advertise := ""
+	if o.RealNode {
+		// The real node's pods reach the API server through kube-proxy.
+		if advertise, err = hostIP(); err != nil {
+			return err
+		}
+	}
+	apiServer, apiURL, err := startAPIServer(ctx, c.dir, bins.apiServer, etcdURL, creds, advertise)
 	if err := c.track(apiServer, err); err != nil {
 		return err
 	}
@@ -194,6 +207,9 @@ func (c *Cluster) Stop() error {
 		}
 		if c.realNode != nil {
 			errs = append(errs, c.realNode.cleanup())
+		}
+		if c.registry != nil {
+			errs = append(errs, c.registry.Close())
 		}
 		if !c.keepDir {
 			errs = append(errs, os.RemoveAll(c.dir))

@@ -53,11 +53,13 @@ func RealNodeUnavailable() error {
 // realNode is the running containerd and kubelet.
 type realNode struct {
 	dir, socket, bridge string
+	kubeProxy           string   // kube-proxy's binary, for its cleanup; "" until started
 	lock                *os.File // held from start until cleanup is done
 }
 
-// startRealNode starts containerd, imports the pause and worker images into
-// it, then starts kubelet registered as nodeName.
+// startRealNode starts the registry and containerd, imports the pause and
+// worker images into containerd, then starts kubelet registered as nodeName
+// and kube-proxy.
 func (c *Cluster) startRealNode(ctx context.Context, bins binaries, nodeName string) error {
 	if err := RealNodeUnavailable(); err != nil {
 		return err
@@ -73,7 +75,14 @@ func (c *Cluster) startRealNode(ctx context.Context, bins binaries, nodeName str
 		lock:   lock,
 	}
 	c.realNode = n
-	if err := n.writeContainerdConfig(); err != nil {
+	if err := c.startRegistry(); err != nil {
+		return err
+	}
+	certsDir, err := n.writeRegistryHosts(c.registryHost)
+	if err != nil {
+		return err
+	}
+	if err := n.writeContainerdConfig(certsDir); err != nil {
 		return err
 	}
 	containerd, err := StartProcess(c.dir, "containerd", "/usr/bin/containerd", "--config", filepath.Join(n.dir, "containerd.toml"))
@@ -106,10 +115,15 @@ func (c *Cluster) startRealNode(ctx context.Context, bins binaries, nodeName str
 	if err != nil {
 		return err
 	}
-	return WaitReady(ctx, kubelet, 3*time.Minute, func(ctx context.Context) bool {
+	err = WaitReady(ctx, kubelet, 3*time.Minute, func(ctx context.Context) bool {
 		node, err := cs.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
 		return err == nil && nodeReady(node)
 	})
+	if err != nil {
+		return err
+	}
+	kubeProxy, err := n.startKubeProxy(ctx, c.dir, bins.kubeProxy, c.kubeconfig, nodeName)
+	return c.track(kubeProxy, err)
 }
 
 func (n *realNode) ctr(ctx context.Context, args ...string) error {
@@ -122,7 +136,7 @@ func (n *realNode) ctr(ctx context.Context, args ...string) error {
 
 // writeContainerdConfig keeps containerd's state, socket and CNI
 // configuration inside the cluster's directory.
-func (n *realNode) writeContainerdConfig() error {
+func (n *realNode) writeContainerdConfig(registryHostsDir string) error {
 	netDir := filepath.Join(n.dir, "net.d")
 	if err := os.MkdirAll(netDir, 0o755); err != nil {
 		return err
@@ -155,6 +169,8 @@ state = %q
     conf_dir = %q
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
-`, filepath.Join(n.dir, "containerd-root"), filepath.Join(n.dir, "containerd-state"), n.socket, PauseImage, cniBinDir, netDir)
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = %q
+`, filepath.Join(n.dir, "containerd-root"), filepath.Join(n.dir, "containerd-state"), n.socket, PauseImage, cniBinDir, netDir, registryHostsDir)
 	return os.WriteFile(filepath.Join(n.dir, "containerd.toml"), []byte(config), 0o644)
 }

@@ -31,8 +31,9 @@ import (
 
 // cleanup ends what outlives kubelet and containerd, once both are stopped:
 // the pods' processes (in kubelet's kubepods cgroups), containerd's shims
-// (found by the socket path unique to this cluster), the mounts kubelet and
-// containerd made under the directory, and the CNI bridge.
+// (found by the socket path unique to this cluster), kube-proxy's iptables
+// rules, the mounts kubelet and containerd made under the directory, and the
+// CNI bridge.
 func (n *realNode) cleanup() error {
 	var errs []error
 	// Pods first, while their shims still reap them; then the shims.
@@ -42,6 +43,7 @@ func (n *realNode) cleanup() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, n.cleanupKubeProxy())
 	errs = append(errs, unmountUnder(n.dir))
 	if _, err := os.Stat("/sys/class/net/" + n.bridge); err == nil {
 		if out, err := exec.Command("ip", "link", "delete", n.bridge).CombinedOutput(); err != nil {
