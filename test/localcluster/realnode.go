@@ -146,11 +146,11 @@ func (n *realNode) writeContainerdConfig(registryHostsDir string) error {
   "name": "asyncjob-localcluster",
   "plugins": [
     {"type": "bridge", "bridge": %q, "isGateway": true, "ipMasq": false,
-     "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.88.0.0/16"}]], "dataDir": %q}},
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": %q}]], "routes": [{"dst": "0.0.0.0/0"}], "dataDir": %q}},
     {"type": "loopback"}
   ]
 }
-`, n.bridge, filepath.Join(n.dir, "ipam"))
+`, n.bridge, podCIDR, filepath.Join(n.dir, "ipam"))
 	if err := os.WriteFile(filepath.Join(netDir, "10-asyncjob.conflist"), []byte(conflist), 0o644); err != nil {
 		return err
 	}

@@ -19,7 +19,10 @@ package localcluster_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,10 +31,16 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/asyncjob/asyncjob/internal/ociimage"
+	"github.com/asyncjob/asyncjob/test/framework"
 	"github.com/asyncjob/asyncjob/test/localcluster"
 )
 
@@ -107,6 +116,8 @@ func TestRealNodeRunsAPod(t *testing.T) {
 		t.Errorf("logs = %q, want the worker's lines", logs)
 	}
 
+	checkRegistryAndServices(ctx, t, c, cs)
+
 	// A pod still running at Stop must not outlive the cluster.
 	sleeper := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "still-running"},
@@ -139,6 +150,97 @@ func TestRealNodeRunsAPod(t *testing.T) {
 	}
 	if left := containerProcesses(t); len(left) > 0 {
 		t.Errorf("container processes still running after Stop: %v", left)
+	}
+	if out, err := exec.Command("iptables-save", "-t", "nat").CombinedOutput(); err != nil || strings.Contains(string(out), "KUBE-SERVICES") {
+		t.Errorf("kube-proxy's rules are still there after Stop (err %v):\n%s", err, out)
+	}
+}
+
+// checkRegistryAndServices pushes the worker image to the cluster's
+// registry and runs it from there as an HTTP server behind a Service; this
+// machine reaches it at the Service's ClusterIP (kube-proxy), and it reaches
+// the API server the in-cluster way (the kubernetes Service's IP, its service
+// account token).
+func checkRegistryAndServices(ctx context.Context, t *testing.T, c *localcluster.Cluster, cs kubernetes.Interface) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "worker")
+	if err := ociimage.BuildBinary(ctx, framework.RepoRoot(), "./test/localcluster/images/worker", bin, ""); err != nil {
+		t.Fatal(err)
+	}
+	img, err := ociimage.New(bin, ociimage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := c.Registry() + "/worker:pushed"
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img, remote.WithContext(ctx)); err != nil {
+		t.Fatalf("push %s: %v", ref, err)
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	labels := map[string]string{"app": "server"}
+	server := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "server", Labels: labels},
+		Spec: corev1.PodSpec{
+			NodeName: c.RealNodeName(),
+			Containers: []corev1.Container{{
+				Name: "server", Image: ref, // pulled: the default policy for a tag
+				Env:   []corev1.EnvVar{{Name: "WORKER_SERVE", Value: ":8080"}},
+				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+			}},
+		},
+	}
+	if _, err := cs.CoreV1().Pods("default").Create(ctx, server, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := cs.CoreV1().Services("default").Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "server"},
+		Spec: corev1.ServiceSpec{
+			Selector: labels,
+			Ports:    []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromString("http")}},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pod *corev1.Pod
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		pod, err = cs.CoreV1().Pods("default").Get(ctx, server.Name, metav1.GetOptions{})
+		return err == nil && pod.Status.Phase == corev1.PodRunning, nil
+	})
+	if err != nil {
+		t.Fatalf("pod %s from %s never ran: %v (status %+v)", server.Name, ref, err, pod.Status)
+	}
+	if id := pod.Status.ContainerStatuses[0].ImageID; !strings.HasSuffix(id, digest.String()) {
+		t.Errorf("the pod's imageID is %q, want the pushed digest %s", id, digest)
+	}
+
+	url := "http://" + svc.Spec.ClusterIP + "/apiserver-version"
+	var body string
+	client := &http.Client{Timeout: 3 * time.Second}
+	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		resp, err := client.Get(url)
+		if err != nil {
+			body = err.Error()
+			return false, nil
+		}
+		defer func() { _ = resp.Body.Close() }()
+		raw, _ := io.ReadAll(resp.Body)
+		body = string(raw)
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		t.Fatalf("GET %s (the Service's ClusterIP): %v; last answer %q", url, err, body)
+	}
+	var version struct{ GitVersion string }
+	if err := json.Unmarshal([]byte(body), &version); err != nil || !strings.HasPrefix(version.GitVersion, "v1.") {
+		t.Errorf("the pod's in-cluster GET /version answered %q, want the API server's version", body)
 	}
 }
 
