@@ -15,6 +15,10 @@ GO_TEST_FLAGS ?= -count=1
 ENVTEST_TIMEOUT ?= 20m
 E2E_TIMEOUT ?= 40m
 
+# The container image: make image, make image-push, make docker-build.
+VERSION ?= v0.1.0
+IMG ?= ghcr.io/asyncjob/asyncjob:$(VERSION)
+
 # Use bash so recipes can use pipefail.
 SHELL = /usr/bin/env bash -o pipefail
 .SHELLFLAGS = -ec
@@ -93,6 +97,18 @@ cluster-assets: ## Build (once) the local cluster's binaries: control plane, kub
 .PHONY: build
 build: ## Build the asyncjob binary into bin/.
 	go build -o bin/asyncjob ./cmd
+
+.PHONY: image
+image: ## Build the container image without Docker, as an archive for ctr import or docker load: bin/asyncjob-image.tar (IMG names it).
+	go run ./hack/image --ref $(IMG) --version $(VERSION) --output bin/asyncjob-image.tar
+
+.PHONY: image-push
+image-push: ## Build the container image without Docker and push it to IMG's registry.
+	go run ./hack/image --ref $(IMG) --version $(VERSION) --push
+
+.PHONY: docker-build
+docker-build: ## Build the image with Docker instead (same content), tagged IMG.
+	docker build --build-arg VERSION=$(VERSION) -t $(IMG) .
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the controller against the current kubeconfig.

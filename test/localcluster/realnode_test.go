@@ -143,9 +143,9 @@ func TestRealNodeRunsAPod(t *testing.T) {
 	if err := c.Stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	for name, pid := range pids {
+	for component, pid := range pids {
 		if alive(pid) {
-			t.Errorf("%s (pid %d) still running after Stop", name, pid)
+			t.Errorf("%s (pid %d) still running after Stop", component, pid)
 		}
 	}
 	if left := containerProcesses(t); len(left) > 0 {
