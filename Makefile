@@ -3,6 +3,7 @@
 # Pinned tool versions. Tools are cached outside the repository (see hack/tool.sh)
 # and linked into ./bin.
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
+HELM_VERSION ?= v3.22.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 # kube-apiserver and etcd for envtest match client-go's minor (v0.37 -> v1.37).
 KUBE_VERSION ?= v1.37.2
@@ -10,6 +11,13 @@ KUBE_VERSION ?= v1.37.2
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+HELM ?= $(LOCALBIN)/helm
+# What helm's own release build sets: its version, and the Kubernetes version
+# `helm template` and `helm lint` assume (its client-go's, v0.37 -> 1.37;
+# without it, v1.20 fails the chart's kubeVersion).
+HELM_LDFLAGS = -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37
 
 GO_TEST_FLAGS ?= -count=1
 ENVTEST_TIMEOUT ?= 20m
@@ -39,6 +47,12 @@ manifests: controller-gen ## Generate CRDs and RBAC (controller and API, separat
 	$(CONTROLLER_GEN) crd:generateEmbeddedObjectMeta=true paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./internal/controller/..." output:rbac:artifacts:config=config/rbac
 	$(CONTROLLER_GEN) rbac:roleName=api-role paths="./internal/httpapi/..." output:rbac:artifacts:config=config/rbac/api
+	@# The Helm chart ships verbatim copies: its CRDs and the RBAC rules its templates read.
+	mkdir -p charts/asyncjob/crds charts/asyncjob/files/rbac
+	rm -f charts/asyncjob/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/asyncjob/crds/
+	cp config/rbac/role.yaml charts/asyncjob/files/rbac/controller-role.yaml
+	cp config/rbac/api/role.yaml charts/asyncjob/files/rbac/api-role.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -58,22 +72,22 @@ lint: golangci-lint ## Run golangci-lint.
 
 .PHONY: verify-generated
 verify-generated: manifests generate ## Fail when generated files differ from what is committed.
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config charts/asyncjob/crds charts/asyncjob/files)" ]; then \
 		echo "generated files are stale: run 'make manifests generate' and commit the result"; \
-		git status --porcelain -- api config; git --no-pager diff -- api config | head -50; exit 1; fi
+		git status --porcelain -- api config charts/asyncjob/crds charts/asyncjob/files; git --no-pager diff -- api config charts/asyncjob/crds charts/asyncjob/files | head -50; exit 1; fi
 
 .PHONY: test
 test: test-integration e2e ## Run every test: unit, envtest integration, and end-to-end on a local cluster (the README's test command).
 
 .PHONY: test-integration
-test-integration: manifests generate fmt vet envtest-assets ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
-	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" \
-		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster)
+test-integration: manifests generate fmt vet envtest-assets helm ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
+	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" HELM=$(HELM) \
+		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster -e /test/install)
 
 .PHONY: e2e
-e2e: cluster-assets ## Run the local-cluster and end-to-end tests (real node too when root).
+e2e: cluster-assets helm ## Run the local-cluster, end-to-end and Helm install tests (real node too when root).
 	@hack/real-node-deps.sh || echo "make e2e: containerd, runc or the CNI plugins are missing and cannot be installed: the real-node tests will be skipped"
-	go test $(GO_TEST_FLAGS) -timeout $(E2E_TIMEOUT) ./test/localcluster/... ./test/e2e/...
+	go test $(GO_TEST_FLAGS) -timeout $(E2E_TIMEOUT) ./test/localcluster/... ./test/e2e/... ./test/install/...
 
 .PHONY: dev
 dev: ## Run asyncjob on a local cluster with simulated nodes: REST API on localhost:8080 with a generated API key. Ctrl-C stops it.
@@ -135,3 +149,7 @@ controller-gen: ## Install controller-gen.
 .PHONY: golangci-lint
 golangci-lint: ## Install golangci-lint.
 	@hack/tool.sh golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint $(GOLANGCI_LINT_VERSION)
+
+.PHONY: helm
+helm: ## Install helm (for the chart's tests and installs).
+	@GOFLAGS="$${GOFLAGS:-} '-ldflags=$(HELM_LDFLAGS)'" hack/tool.sh helm helm.sh/helm/v3/cmd/helm $(HELM_VERSION)
