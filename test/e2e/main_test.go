@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -83,11 +84,11 @@ func run(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "e2e: stopping the stack:", err)
 		}
 	}()
+	api = &restClient{base: s.APIURL, key: s.APIKeys[tenant], http: &http.Client{Timeout: 30 * time.Second}}
 	if err := createTypes(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	api = &restClient{base: s.APIURL, key: s.APIKeys[tenant], http: &http.Client{Timeout: 30 * time.Second}}
 	code := m.Run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "e2e: failed; the controller's and API's logs were in %s\n", s.Dir())
@@ -109,6 +110,17 @@ func createTypes(ctx context.Context) error {
 	for _, t := range types {
 		if err := s.Client.Create(ctx, t); err != nil {
 			return fmt.Errorf("creating type %s: %w", t.Name, err)
+		}
+	}
+	// The API accepts jobs of a type only once the controller has marked it
+	// Ready and the API's cache has seen that; tests submit right away.
+	for _, t := range types {
+		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			resp, _, err := api.do(ctx, http.MethodGet, "/v1/types/"+t.Name, nil)
+			return err == nil && resp.StatusCode == http.StatusOK, nil
+		})
+		if err != nil {
+			return fmt.Errorf("type %s never became submittable: %w", t.Name, err)
 		}
 	}
 	return nil

@@ -146,6 +146,22 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 	// kube-proxy) runs on the real node and completes with its result.
 	svc := service(ctx, t, cl, "api")
 	base := fmt.Sprintf("http://%s:%d", svc.Spec.ClusterIP, svc.Spec.Ports[0].Port)
+	// Every API replica accepts the type once its cache has seen it Ready.
+	waitFor(ctx, t, "every API replica to list the job type", func(ctx context.Context) bool {
+		for range 6 {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/types/convert", nil)
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return false
+			}
+		}
+		return true
+	})
 	job := submit(ctx, t, base, key, "convert", map[string]any{"input": "in.mov", "format": "webm"})
 	var got httpapi.Job
 	waitFor(ctx, t, "the job to complete", func(ctx context.Context) bool {
