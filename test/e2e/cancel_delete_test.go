@@ -38,7 +38,7 @@ func TestCancelRunningJobRemovesItsPodsAndJob(t *testing.T) {
 		t.Fatalf("before cancelling: jobs %d pods %d err %v, want 1 and 1", jobs, pods, err)
 	}
 
-	resp, raw, err := api.do(context.Background(), http.MethodPost, "/v1/jobs/"+id+"/cancel", nil)
+	resp, raw, err := api.Do(context.Background(), http.MethodPost, "/v1/jobs/"+id+"/cancel", nil)
 	if err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("cancel: %v %d %s, want 202 while it stops", err, resp.StatusCode, raw)
 	}
@@ -51,7 +51,7 @@ func TestCancelRunningJobRemovesItsPodsAndJob(t *testing.T) {
 	if asyncJobs, jobs, pods, err := objectsOf(context.Background(), id); err != nil || asyncJobs != 1 || jobs != 0 || pods != 0 {
 		t.Errorf("after CANCELLED: asyncjobs %d jobs %d pods %d err %v, want the record kept and nothing else", asyncJobs, jobs, pods, err)
 	}
-	resp, _, _ = api.do(context.Background(), http.MethodPost, "/v1/jobs/"+id+"/cancel", nil)
+	resp, _, _ = api.Do(context.Background(), http.MethodPost, "/v1/jobs/"+id+"/cancel", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("cancelling again: %d, want 200 once CANCELLED", resp.StatusCode)
 	}
@@ -60,7 +60,7 @@ func TestCancelRunningJobRemovesItsPodsAndJob(t *testing.T) {
 func TestDeleteRunningJobRemovesEverything(t *testing.T) {
 	id := api.submit(t, typeSlow, map[string]any{})
 	api.waitStatus(t, id, httpapi.StatusRunning, 2*time.Minute)
-	resp, raw, err := api.do(context.Background(), http.MethodDelete, "/v1/jobs/"+id, nil)
+	resp, raw, err := api.Do(context.Background(), http.MethodDelete, "/v1/jobs/"+id, nil)
 	if err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("DELETE: %v %d %s, want 202", err, resp.StatusCode, raw)
 	}

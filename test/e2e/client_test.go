@@ -17,11 +17,9 @@ limitations under the License.
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -29,46 +27,18 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/asyncjob/asyncjob/internal/httpapi"
+	"github.com/asyncjob/asyncjob/test/restclient"
 )
 
-// restClient is what an application developer's code does: plain HTTP with an
-// API key, nothing from Kubernetes.
+// restClient is the tests' REST client, with helpers that fail the test.
 type restClient struct {
-	base string
-	key  string
-	http *http.Client
-}
-
-func (c *restClient) do(ctx context.Context, method, path string, body any) (*http.Response, []byte, error) {
-	var r io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return nil, nil, err
-		}
-		r = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, err := io.ReadAll(resp.Body)
-	return resp, raw, err
+	restclient.Client
 }
 
 // submit POSTs a job and returns its id; anything but 202 fails the test.
 func (c *restClient) submit(t *testing.T, jobType string, params map[string]any) string {
 	t.Helper()
-	resp, raw, err := c.do(context.Background(), http.MethodPost, "/v1/jobs", map[string]any{"type": jobType, "parameters": params})
+	resp, raw, err := c.Do(context.Background(), http.MethodPost, "/v1/jobs", map[string]any{"type": jobType, "parameters": params})
 	if err != nil {
 		t.Fatalf("POST /v1/jobs: %v", err)
 	}
@@ -87,7 +57,7 @@ func (c *restClient) submit(t *testing.T, jobType string, params map[string]any)
 
 // get reads a job; ok is false on 404.
 func (c *restClient) get(ctx context.Context, id string) (job httpapi.Job, ok bool, err error) {
-	resp, raw, err := c.do(ctx, http.MethodGet, "/v1/jobs/"+id, nil)
+	resp, raw, err := c.Do(ctx, http.MethodGet, "/v1/jobs/"+id, nil)
 	if err != nil {
 		return job, false, err
 	}

@@ -72,11 +72,11 @@ func TestLifecycleToCompleted(t *testing.T) {
 		t.Errorf("Job status %+v: want Complete, succeeded 1, a completion time", job.Status)
 	}
 
-	resp, raw, err := api.do(context.Background(), http.MethodGet, "/v1/jobs/"+id+"/result", nil)
+	resp, raw, err := api.Do(context.Background(), http.MethodGet, "/v1/jobs/"+id+"/result", nil)
 	if err != nil || resp.StatusCode != http.StatusOK || !json.Valid(raw) {
 		t.Errorf("GET result: %v %d %s", err, resp.StatusCode, raw)
 	}
-	if resp, _, _ := api.do(context.Background(), http.MethodGet, "/v1/jobs/"+id, nil); resp.Header.Get("Sunset") == "" {
+	if resp, _, _ := api.Do(context.Background(), http.MethodGet, "/v1/jobs/"+id, nil); resp.Header.Get("Sunset") == "" {
 		t.Errorf("a finished job's response has no Sunset header")
 	}
 }

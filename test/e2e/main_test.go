@@ -34,6 +34,7 @@ import (
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/test/localcluster"
+	"github.com/asyncjob/asyncjob/test/restclient"
 	"github.com/asyncjob/asyncjob/test/stack"
 )
 
@@ -84,7 +85,7 @@ func run(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "e2e: stopping the stack:", err)
 		}
 	}()
-	api = &restClient{base: s.APIURL, key: s.APIKeys[tenant], http: &http.Client{Timeout: 30 * time.Second}}
+	api = &restClient{restclient.Client{Base: s.APIURL, Key: s.APIKeys[tenant], HTTP: &http.Client{Timeout: 30 * time.Second}}}
 	if err := createTypes(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
@@ -116,7 +117,7 @@ func createTypes(ctx context.Context) error {
 	// Ready and the API's cache has seen that; tests submit right away.
 	for _, t := range types {
 		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-			resp, _, err := api.do(ctx, http.MethodGet, "/v1/types/"+t.Name, nil)
+			resp, _, err := api.Do(ctx, http.MethodGet, "/v1/types/"+t.Name, nil)
 			return err == nil && resp.StatusCode == http.StatusOK, nil
 		})
 		if err != nil {

@@ -67,7 +67,7 @@ func TestRealPodResultAndLogs(t *testing.T) {
 	// A client can submit once the controller has marked the type Ready and
 	// the API lists it.
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		resp, _, err := api.do(ctx, http.MethodGet, "/v1/types/"+realType.Name, nil)
+		resp, _, err := api.Do(ctx, http.MethodGet, "/v1/types/"+realType.Name, nil)
 		return err == nil && resp.StatusCode == http.StatusOK, nil
 	})
 	if err != nil {

@@ -21,7 +21,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -42,6 +41,7 @@ import (
 	"github.com/asyncjob/asyncjob/internal/httpapi"
 	"github.com/asyncjob/asyncjob/test/framework"
 	"github.com/asyncjob/asyncjob/test/localcluster"
+	"github.com/asyncjob/asyncjob/test/restclient"
 )
 
 // The job type the upgrade adds: the test worker image on the real node; its
@@ -145,27 +145,23 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 	// 3. A job submitted through the API's Service (its ClusterIP, through
 	// kube-proxy) runs on the real node and completes with its result.
 	svc := service(ctx, t, cl, "api")
-	base := fmt.Sprintf("http://%s:%d", svc.Spec.ClusterIP, svc.Spec.Ports[0].Port)
+	api := &restclient.Client{
+		Base: fmt.Sprintf("http://%s:%d", svc.Spec.ClusterIP, svc.Spec.Ports[0].Port),
+		Key:  key, HTTP: &http.Client{Timeout: 10 * time.Second},
+	}
 	// Every API replica accepts the type once its cache has seen it Ready.
 	waitFor(ctx, t, "every API replica to list the job type", func(ctx context.Context) bool {
 		for range 6 {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/types/convert", nil)
-			req.Header.Set("Authorization", "Bearer "+key)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return false
-			}
-			_ = resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
+			if resp, _, err := api.Do(ctx, http.MethodGet, "/v1/types/convert", nil); err != nil || resp.StatusCode != http.StatusOK {
 				return false
 			}
 		}
 		return true
 	})
-	job := submit(ctx, t, base, key, "convert", map[string]any{"input": "in.mov", "format": "webm"})
+	job := submit(ctx, t, api, "convert", map[string]any{"input": "in.mov", "format": "webm"})
 	var got httpapi.Job
 	waitFor(ctx, t, "the job to complete", func(ctx context.Context) bool {
-		got = getJob(ctx, t, base, key, job.ID)
+		got = getJob(ctx, t, api, job.ID)
 		return got.Status == httpapi.StatusCompleted || got.Status == httpapi.StatusFailed
 	})
 	if got.Status != httpapi.StatusCompleted || !bytes.Equal(compact(t, got.Result), []byte(`{"output":"in.mov.webm"}`)) {
@@ -262,44 +258,22 @@ func generatedKey(ctx context.Context, t *testing.T, cl client.Client) string {
 	return key
 }
 
-func call(ctx context.Context, t *testing.T, method, url, key string, body any) (int, []byte) {
+func submit(ctx context.Context, t *testing.T, api *restclient.Client, jobType string, params map[string]any) httpapi.Job {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		r = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, raw
-}
-
-func submit(ctx context.Context, t *testing.T, base, key, jobType string, params map[string]any) httpapi.Job {
-	t.Helper()
-	code, raw := call(ctx, t, http.MethodPost, base+"/v1/jobs", key, map[string]any{"type": jobType, "parameters": params})
+	resp, raw, err := api.Do(ctx, http.MethodPost, "/v1/jobs", map[string]any{"type": jobType, "parameters": params})
 	var job httpapi.Job
-	if code != http.StatusAccepted || json.Unmarshal(raw, &job) != nil {
-		t.Fatalf("POST /v1/jobs through the Service: %d %s, want 202 and the job", code, raw)
+	if err != nil || resp.StatusCode != http.StatusAccepted || json.Unmarshal(raw, &job) != nil {
+		t.Fatalf("POST /v1/jobs through the Service: %v %s, want 202 and the job", err, raw)
 	}
 	return job
 }
 
-func getJob(ctx context.Context, t *testing.T, base, key, id string) httpapi.Job {
+func getJob(ctx context.Context, t *testing.T, api *restclient.Client, id string) httpapi.Job {
 	t.Helper()
-	code, raw := call(ctx, t, http.MethodGet, base+"/v1/jobs/"+id, key, nil)
+	resp, raw, err := api.Do(ctx, http.MethodGet, "/v1/jobs/"+id, nil)
 	var job httpapi.Job
-	if code != http.StatusOK || json.Unmarshal(raw, &job) != nil {
-		t.Fatalf("GET /v1/jobs/%s: %d %s", id, code, raw)
+	if err != nil || resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &job) != nil {
+		t.Fatalf("GET /v1/jobs/%s: %v %s", id, err, raw)
 	}
 	return job
 }
