@@ -113,16 +113,24 @@ func createTypes(ctx context.Context) error {
 			return fmt.Errorf("creating type %s: %w", t.Name, err)
 		}
 	}
-	// The API accepts jobs of a type only once the controller has marked it
-	// Ready and the API's cache has seen that; tests submit right away.
+	// Tests submit right away.
 	for _, t := range types {
-		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-			resp, _, err := api.Do(ctx, http.MethodGet, "/v1/types/"+t.Name, nil)
-			return err == nil && resp.StatusCode == http.StatusOK, nil
-		})
-		if err != nil {
-			return fmt.Errorf("type %s never became submittable: %w", t.Name, err)
+		if err := waitSubmittable(ctx, t.Name); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// waitSubmittable waits until the API accepts jobs of a type: once the
+// controller has marked it Ready and the API's cache has seen that.
+func waitSubmittable(ctx context.Context, jobType string) error {
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		resp, _, err := api.Do(ctx, http.MethodGet, "/v1/types/"+jobType, nil)
+		return err == nil && resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		return fmt.Errorf("type %s never became submittable: %w", jobType, err)
 	}
 	return nil
 }

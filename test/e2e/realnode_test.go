@@ -19,7 +19,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +27,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -64,14 +62,8 @@ func TestRealPodResultAndLogs(t *testing.T) {
 	if err := s.Client.Create(ctx, realType); err != nil {
 		t.Fatal(err)
 	}
-	// A client can submit once the controller has marked the type Ready and
-	// the API lists it.
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		resp, _, err := api.Do(ctx, http.MethodGet, "/v1/types/"+realType.Name, nil)
-		return err == nil && resp.StatusCode == http.StatusOK, nil
-	})
-	if err != nil {
-		t.Fatalf("type %s never became submittable: %v", realType.Name, err)
+	if err := waitSubmittable(ctx, realType.Name); err != nil {
+		t.Fatal(err)
 	}
 	id := api.submit(t, realType.Name, map[string]any{"input": "https://example.com/in.mov", "format": "webm"})
 	done := api.waitStatus(t, id, httpapi.StatusCompleted, 3*time.Minute)

@@ -115,14 +115,7 @@ func startCluster(ctx context.Context, t *testing.T) *localcluster.Cluster {
 	})
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, name := range []string{"kubelet", "kube-proxy"} {
-				raw, _ := os.ReadFile(filepath.Join(c.Dir(), name+".log"))
-				lines := strings.Split(string(raw), "\n")
-				if len(lines) > 40 {
-					lines = lines[len(lines)-40:]
-				}
-				t.Logf("--- end of %s.log\n%s", name, strings.Join(lines, "\n"))
-			}
+			t.Log(c.LogTails(4000))
 			out, _ := exec.Command("bash", "-c", fmt.Sprintf("KUBECONFIG=%s %s get pods -A -o wide; KUBECONFIG=%s %s -n %s logs -l app.kubernetes.io/instance=%s --all-containers --tail=30 --prefix",
 				c.Kubeconfig(), kubectlPath, c.Kubeconfig(), kubectlPath, namespace, release)).CombinedOutput()
 			t.Logf("--- pods\n%s", out)

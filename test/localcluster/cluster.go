@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,6 +226,24 @@ func (c *Cluster) RealNodeName() string { return c.nodeName }
 // Dir is the cluster's directory: credentials, the kubeconfig, etcd's data
 // and one log file per component (NAME.log).
 func (c *Cluster) Dir() string { return c.dir }
+
+// LogTails is the end (at most maxBytes) of every component's log, each
+// under its file's name: what a failing test prints.
+func (c *Cluster) LogTails(maxBytes int) string {
+	logs, _ := filepath.Glob(filepath.Join(c.dir, "*.log"))
+	var b strings.Builder
+	for _, path := range logs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		if len(data) > maxBytes {
+			data = data[len(data)-maxBytes:]
+		}
+		fmt.Fprintf(&b, "--- end of %s:\n%s\n", path, data)
+	}
+	return b.String()
+}
 
 // Kubeconfig is the path of an admin kubeconfig for the cluster.
 func (c *Cluster) Kubeconfig() string { return c.kubeconfig }

@@ -88,6 +88,7 @@ func hostIP() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	_, pods, _ := net.ParseCIDR(podCIDR)
 	for _, iface := range ifaces {
 		if iface.Flags&net.FlagUp == 0 || iface.Flags&net.FlagLoopback != 0 {
 			continue
@@ -101,7 +102,7 @@ func hostIP() (string, error) {
 			if !ok || ipNet.IP.To4() == nil || !ipNet.IP.IsGlobalUnicast() {
 				continue
 			}
-			if _, pods, _ := net.ParseCIDR(podCIDR); pods.Contains(ipNet.IP) {
+			if pods.Contains(ipNet.IP) {
 				continue // our own bridge, from an earlier run
 			}
 			return ipNet.IP.String(), nil

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -96,17 +95,7 @@ func dumpLogsOnFailure(t *testing.T, c *localcluster.Cluster) {
 	if !t.Failed() {
 		return
 	}
-	logs, _ := filepath.Glob(filepath.Join(c.Dir(), "*.log"))
-	for _, path := range logs {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		if len(data) > 4000 {
-			data = data[len(data)-4000:]
-		}
-		t.Logf("end of %s:\n%s", path, data)
-	}
+	t.Log(c.LogTails(4000))
 }
 
 // simulatedJob is a one-pod Job that runs on a simulated node as b says.

@@ -36,9 +36,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/asyncjob/asyncjob/internal/ociimage"
 	"github.com/asyncjob/asyncjob/test/framework"
 	"github.com/asyncjob/asyncjob/test/localcluster"
@@ -172,12 +169,8 @@ func checkRegistryAndServices(ctx context.Context, t *testing.T, c *localcluster
 		t.Fatal(err)
 	}
 	ref := c.Registry() + "/worker:pushed"
-	tag, err := name.NewTag(ref)
-	if err != nil {
+	if err := ociimage.Push(ctx, ref, img); err != nil {
 		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img, remote.WithContext(ctx)); err != nil {
-		t.Fatalf("push %s: %v", ref, err)
 	}
 	digest, err := img.Digest()
 	if err != nil {
