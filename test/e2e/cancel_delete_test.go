@@ -18,13 +18,11 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -60,26 +58,14 @@ func TestCancelRunningJobRemovesItsPodsAndJob(t *testing.T) {
 func TestDeleteRunningJobRemovesEverything(t *testing.T) {
 	id := api.submit(t, typeSlow, map[string]any{})
 	api.waitStatus(t, id, httpapi.StatusRunning, 2*time.Minute)
+	deletion := watchDeletion(t, id)
 	resp, raw, err := api.Do(context.Background(), http.MethodDelete, "/v1/jobs/"+id, nil)
 	if err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("DELETE: %v %d %s, want 202", err, resp.StatusCode, raw)
 	}
 	api.waitFor(t, id, 2*time.Minute, "404 after DELETE", func(_ httpapi.Job, found bool) bool { return !found })
-	waitGone(t, id)
-}
-
-// waitGone waits until the AsyncJob, its Job and its pods are all gone.
-func waitGone(t *testing.T, id string) {
-	t.Helper()
-	var last string
-	err := wait.PollUntilContextTimeout(context.Background(), 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		a, j, p, err := objectsOf(ctx, id)
-		last = fmt.Sprintf("asyncjobs %d jobs %d pods %d err %v", a, j, p, err)
-		return err == nil && a+j+p == 0, nil
-	})
-	if err != nil {
-		t.Fatalf("job %s not fully removed: %s", id, last)
-	}
+	// DELETE is a foreground deletion: the Job and pods go first.
+	deletion.requireForeground(t)
 }
 
 func client404(err error) bool { return apierrors.IsNotFound(err) }

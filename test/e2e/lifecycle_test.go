@@ -106,10 +106,13 @@ func TestDeadlineFailsWithDeadlineExceeded(t *testing.T) {
 
 func TestFinishedJobIsRemovedAfterItsTTL(t *testing.T) {
 	id := api.submit(t, typeShortTTL, map[string]any{})
+	// Watched from before the TTL can pass (it counts from completion).
+	deletion := watchDeletion(t, id)
 	api.waitStatus(t, id, httpapi.StatusCompleted, 2*time.Minute)
 	api.waitFor(t, id, 2*time.Minute, "404 after the TTL", func(_ httpapi.Job, found bool) bool { return !found })
-	// Foreground deletion through the real garbage collector: nothing is left.
-	waitGone(t, id)
+	// The controller deletes it in the foreground, through the real garbage
+	// collector: the Job and pods go first, then the AsyncJob.
+	deletion.requireForeground(t)
 }
 
 func hasJobCondition(job *batchv1.Job, c batchv1.JobConditionType) bool {
