@@ -26,11 +26,15 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/test/localcluster"
@@ -55,10 +59,14 @@ const (
 var (
 	s   *stack.Stack
 	api *restClient
+	// jobWatch sees every Job created from before the first submission on.
+	jobWatch *jobCreations
 )
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// The tests' own controller-runtime clients log nothing worth reading.
+	ctrllog.SetLogger(logr.Discard())
 	if testing.Short() {
 		fmt.Println("e2e: skipped under -short (they start a local cluster)")
 		os.Exit(0)
@@ -86,16 +94,47 @@ func run(m *testing.M) int {
 		}
 	}()
 	api = &restClient{restclient.Client{Base: s.APIURL, Key: s.APIKeys[tenant], HTTP: &http.Client{Timeout: 30 * time.Second}}}
+	cs, err := kubernetes.NewForConfig(s.Cluster.Config())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	if jobWatch, err = watchJobCreations(ctx, cs); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: watching Jobs:", err)
+		return 1
+	}
+	defer jobWatch.stop()
 	if err := createTypes(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
 	code := m.Run()
+	if err := requireOneJobPerAsyncJob(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		code = 1
+	}
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "e2e: failed; the controller's and API's logs were in %s\n", s.Dir())
 		dumpLogs()
 	}
 	return code
+}
+
+// requireOneJobPerAsyncJob checks, over every Job created during the run, that
+// no AsyncJob got a second Job (or its Job twice).
+func requireOneJobPerAsyncJob(ctx context.Context) error {
+	if err := jobWatch.sync(ctx); err != nil {
+		return err
+	}
+	bad, err := jobWatch.violations()
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("AsyncJobs with more than one Job over the run:\n%s", strings.Join(bad, "\n"))
+	}
+	fmt.Println("e2e: the watch on Jobs saw no AsyncJob get a second Job")
+	return nil
 }
 
 func createTypes(ctx context.Context) error {

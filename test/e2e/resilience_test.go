@@ -23,16 +23,23 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/asyncjob/asyncjob/internal/httpapi"
+	"github.com/asyncjob/asyncjob/test/stack"
 )
 
-// A controller that crashes while jobs run: every job still finishes, and none
-// gets a second Job.
+// A controller that crashes while jobs run: every job still finishes, on its
+// first attempt, and none gets a second Job: the Jobs that existed before the
+// kill are the same objects (UIDs) after it, and the watch on Jobs, running
+// since before the first submission, saw exactly one Job created per job.
 func TestControllerCrashWhileJobsRun(t *testing.T) {
 	ids := submitMany(t, typeSteady, 10)
-	for _, id := range ids[:1] {
-		api.waitStatus(t, id, httpapi.StatusRunning, 2*time.Minute)
+	api.waitStatus(t, ids[0], httpapi.StatusRunning, 2*time.Minute)
+	before := existingJobUIDs(t, ids)
+	if len(before) == 0 {
+		t.Fatal("no job has a Job before the kill, though one is RUNNING")
 	}
 	if err := s.StopController(true); err != nil { // SIGKILL: no clean shutdown
 		t.Fatal(err)
@@ -43,9 +50,21 @@ func TestControllerCrashWhileJobsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		api.waitStatus(t, id, httpapi.StatusCompleted, 3*time.Minute)
-		if _, jobs, _, err := objectsOf(context.Background(), id); err != nil || jobs != 1 {
-			t.Errorf("job %s: %d batch Jobs (err %v), want exactly 1", id, jobs, err)
+		done := api.waitStatus(t, id, httpapi.StatusCompleted, 3*time.Minute)
+		if done.Attempts != 1 {
+			t.Errorf("job %s: attempts %d, want 1: the crash must not run it again", id, done.Attempts)
+		}
+	}
+	after := existingJobUIDs(t, ids)
+	for id, uid := range before {
+		if after[id] != uid {
+			t.Errorf("job %s: its Job was %s before the kill and is %q after", id, uid, after[id])
+		}
+	}
+	created := jobWatch.requireOneJobEach(t, ids)
+	for id, uid := range before {
+		if created[id] != "" && created[id] != uid {
+			t.Errorf("job %s: the watch saw Job %s created, but %s existed before the kill", id, created[id], uid)
 		}
 	}
 }
@@ -62,6 +81,7 @@ func TestAPICrashLosesNoAcceptedJob(t *testing.T) {
 	for _, id := range ids {
 		api.waitStatus(t, id, httpapi.StatusCompleted, 3*time.Minute)
 	}
+	jobWatch.requireOneJobEach(t, ids)
 }
 
 func TestTwoHundredJobsAtOnceAllComplete(t *testing.T) {
@@ -69,6 +89,25 @@ func TestTwoHundredJobsAtOnceAllComplete(t *testing.T) {
 	for _, id := range ids {
 		api.waitStatus(t, id, httpapi.StatusCompleted, 10*time.Minute)
 	}
+	jobWatch.requireOneJobEach(t, ids)
+}
+
+// existingJobUIDs reads, from the API server, the UID of each job's Job that
+// exists now.
+func existingJobUIDs(t *testing.T, ids []string) map[string]types.UID {
+	t.Helper()
+	uids := map[string]types.UID{}
+	for _, id := range ids {
+		job := &batchv1.Job{}
+		err := s.Client.Get(context.Background(), types.NamespacedName{Namespace: stack.Namespace(tenant), Name: id}, job)
+		switch {
+		case err == nil:
+			uids[id] = job.UID
+		case !client404(err):
+			t.Fatalf("job %s: reading its Job: %v", id, err)
+		}
+	}
+	return uids
 }
 
 // submitMany submits n jobs concurrently (20 requests in flight at most).
