@@ -55,6 +55,24 @@ func (c *restClient) submit(t *testing.T, jobType string, params map[string]any)
 	return job.ID
 }
 
+// withHeader is the client sending one more request header (an Idempotency-Key).
+func (c *restClient) withHeader(name, value string) *restClient {
+	cp := *c
+	cp.HTTP = &http.Client{Timeout: c.HTTP.Timeout, Transport: headerTransport{name, value, http.DefaultTransport}}
+	return &cp
+}
+
+type headerTransport struct {
+	name, value string
+	next        http.RoundTripper
+}
+
+func (h headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set(h.name, h.value)
+	return h.next.RoundTrip(req)
+}
+
 // get reads a job; ok is false on 404.
 func (c *restClient) get(ctx context.Context, id string) (job httpapi.Job, ok bool, err error) {
 	resp, raw, err := c.Do(ctx, http.MethodGet, "/v1/jobs/"+id, nil)

@@ -1,0 +1,218 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/httpapi"
+	"github.com/asyncjob/asyncjob/test/restclient"
+	"github.com/asyncjob/asyncjob/test/stack"
+)
+
+// Another tenant cannot tell a job of the first tenant from one that never
+// existed, on any route that takes a job id, and can change nothing about it.
+func TestOtherTenantCannotReachAJob(t *testing.T) {
+	ctx := context.Background()
+	other := &restClient{restclient.Client{Base: s.APIURL, Key: s.APIKeys[otherTenant], HTTP: &http.Client{Timeout: 30 * time.Second}}}
+	mark := uuid.NewString()[:8]
+	body := map[string]any{"type": typeSlow, "parameters": map[string]any{}, "labels": map[string]string{"isolation": mark}}
+	idemKey := "isolation-" + mark
+
+	resp, raw, err := api.withHeader("Idempotency-Key", idemKey).Do(ctx, http.MethodPost, "/v1/jobs", body)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /v1/jobs: %v %s", err, raw)
+	}
+	var job httpapi.Job
+	if err := json.Unmarshal(raw, &job); err != nil {
+		t.Fatal(err)
+	}
+	id := job.ID
+	t.Cleanup(func() { _, _, _ = api.Do(context.Background(), http.MethodDelete, "/v1/jobs/"+id, nil) })
+	api.waitStatus(t, id, httpapi.StatusRunning, 2*time.Minute)
+	ajBefore, jobBefore := clusterObjects(t, id)
+
+	// Every operation the OpenAPI document lists on a job id, so a new one
+	// joins by construction; reads first, so a leak is seen before a change.
+	never := uuid.NewString()
+	for _, op := range jobIDOperations(t) {
+		gotResp, got, err := other.Do(ctx, op.method, strings.ReplaceAll(op.path, "{id}", id), nil)
+		if err != nil {
+			t.Fatalf("%s %s: %v", op.method, op.path, err)
+		}
+		wantResp, want, err := other.Do(ctx, op.method, strings.ReplaceAll(op.path, "{id}", never), nil)
+		if err != nil {
+			t.Fatalf("%s %s: %v", op.method, op.path, err)
+		}
+		if gotResp.StatusCode != http.StatusNotFound || wantResp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s %s by the other tenant: %d %s (a job that never existed: %d), want 404 for both",
+				op.method, op.path, gotResp.StatusCode, got, wantResp.StatusCode)
+			continue
+		}
+		if g, w := gotResp.Header.Get("Content-Type"), wantResp.Header.Get("Content-Type"); g != w {
+			t.Errorf("%s %s: Content-Type %q, a job that never existed %q", op.method, op.path, g, w)
+		}
+		if op.method == http.MethodHead {
+			continue // no body to compare
+		}
+		gotProblem, wantProblem := problemWithout(t, got, id), problemWithout(t, want, never)
+		if wantProblem["code"] != "JOB_NOT_FOUND" {
+			t.Errorf("%s %s of a job that never existed: %s, want a JOB_NOT_FOUND problem", op.method, op.path, want)
+		}
+		if diff := cmp.Diff(wantProblem, gotProblem); diff != "" {
+			t.Errorf("%s %s: the other tenant can tell the job from one that never existed (-never existed +the job, ids as {id}, instance left out):\n%s",
+				op.method, op.path, diff)
+		}
+	}
+
+	// Lists: the other tenant's, even filtered to match the job exactly, do
+	// not show it; the owner's does (so the filter is right).
+	for _, q := range []string{"", "?label=" + url.QueryEscape("isolation="+mark), "?type=" + typeSlow + "&status=RUNNING"} {
+		if ids := listIDs(t, other, q); slices.Contains(ids, id) {
+			t.Errorf("GET /v1/jobs%s by the other tenant lists the job %s", q, id)
+		}
+	}
+	if ids := listIDs(t, api, "?label="+url.QueryEscape("isolation="+mark)); !slices.Equal(ids, []string{id}) {
+		t.Errorf("GET /v1/jobs?label=isolation=%s by its tenant: %v, want [%s]", mark, ids, id)
+	}
+
+	// The same Idempotency-Key and request from the other tenant make the
+	// other tenant's own job, not a replay of this one.
+	resp, raw, err = other.withHeader("Idempotency-Key", idemKey).Do(ctx, http.MethodPost, "/v1/jobs", body)
+	var theirs httpapi.Job
+	if err != nil || resp.StatusCode != http.StatusAccepted || json.Unmarshal(raw, &theirs) != nil {
+		t.Fatalf("POST /v1/jobs by the other tenant with the same Idempotency-Key: %v %d %s, want 202 and a job", err, resp.StatusCode, raw)
+	}
+	theirsAJ := &asyncjobv1alpha1.AsyncJob{}
+	theirsErr := s.Client.Get(ctx, types.NamespacedName{Namespace: stack.Namespace(otherTenant), Name: theirs.ID}, theirsAJ)
+	_, _, _ = other.Do(ctx, http.MethodDelete, "/v1/jobs/"+theirs.ID, nil)
+	if replayed := resp.Header.Get("Idempotent-Replayed"); replayed != "" || theirsErr != nil || theirsAJ.Labels[asyncjobv1alpha1.LabelTenant] != otherTenant {
+		t.Errorf("the other tenant's submission with the same Idempotency-Key: job %s, replayed %q, in its namespace: %v (tenant label %q); want its own new job",
+			theirs.ID, replayed, theirsErr, theirsAJ.Labels[asyncjobv1alpha1.LabelTenant])
+	}
+
+	// Untouched: the same objects, not marked deleted or cancelled.
+	ajAfter, jobAfter := clusterObjects(t, id)
+	if ajAfter.UID != ajBefore.UID || ajAfter.DeletionTimestamp != nil || ajAfter.Generation != ajBefore.Generation {
+		t.Errorf("the AsyncJob: uid %s -> %s, deletionTimestamp %v, generation %d -> %d: want it untouched",
+			ajBefore.UID, ajAfter.UID, ajAfter.DeletionTimestamp, ajBefore.Generation, ajAfter.Generation)
+	}
+	if diff := cmp.Diff(ajBefore.Spec, ajAfter.Spec); diff != "" {
+		t.Errorf("the AsyncJob's spec changed (-before +after):\n%s", diff)
+	}
+	if jobAfter.UID != jobBefore.UID || jobAfter.DeletionTimestamp != nil {
+		t.Errorf("the Job: uid %s -> %s, deletionTimestamp %v: want it untouched", jobBefore.UID, jobAfter.UID, jobAfter.DeletionTimestamp)
+	}
+	if got, found, err := api.get(ctx, id); err != nil || !found || got.Status != httpapi.StatusRunning || got.CancelRequested || got.Deleting {
+		t.Errorf("the job as its tenant sees it: %+v (found %v, err %v), want RUNNING, neither cancelled nor deleting", got, found, err)
+	}
+}
+
+type operation struct{ method, path string }
+
+// jobIDOperations lists the operations of the served OpenAPI document whose
+// path takes a job id, reads (GET, HEAD) first.
+func jobIDOperations(t *testing.T) []operation {
+	t.Helper()
+	resp, raw, err := api.Do(context.Background(), http.MethodGet, "/openapi.json", nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /openapi.json: %v %s", err, raw)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	order := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	var ops []operation
+	for path, item := range doc.Paths {
+		if !strings.Contains(path, "{id}") {
+			continue
+		}
+		for m := range item {
+			if method := strings.ToUpper(m); slices.Contains(order, method) {
+				ops = append(ops, operation{method, path})
+			}
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool {
+		if a, b := slices.Index(order, ops[i].method), slices.Index(order, ops[j].method); a != b {
+			return a < b
+		}
+		return ops[i].path < ops[j].path
+	})
+	// GET, HEAD and DELETE /v1/jobs/{id}, GET .../result, POST .../cancel at least.
+	if len(ops) < 5 {
+		t.Fatalf("the OpenAPI document lists %d operations on a job id: %v", len(ops), ops)
+	}
+	return ops
+}
+
+// problemWithout decodes a problem body with the job id written as {id} and
+// without instance (the request path).
+func problemWithout(t *testing.T, raw []byte, id string) map[string]any {
+	t.Helper()
+	var p map[string]any
+	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(raw), id, "{id}")), &p); err != nil {
+		t.Fatalf("a 404 body that is not JSON: %s", raw)
+	}
+	delete(p, "instance")
+	return p
+}
+
+func listIDs(t *testing.T, c *restClient, query string) []string {
+	t.Helper()
+	resp, raw, err := c.Do(context.Background(), http.MethodGet, "/v1/jobs"+query, nil)
+	var page httpapi.JobList
+	if err != nil || resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &page) != nil {
+		t.Fatalf("GET /v1/jobs%s: %v %s", query, err, raw)
+	}
+	ids := make([]string, len(page.Items))
+	for i, j := range page.Items {
+		ids[i] = j.ID
+	}
+	return ids
+}
+
+// clusterObjects reads a job's AsyncJob and Job from the API server.
+func clusterObjects(t *testing.T, id string) (*asyncjobv1alpha1.AsyncJob, *batchv1.Job) {
+	t.Helper()
+	key := types.NamespacedName{Namespace: stack.Namespace(tenant), Name: id}
+	aj, job := &asyncjobv1alpha1.AsyncJob{}, &batchv1.Job{}
+	if err := s.Client.Get(context.Background(), key, aj); err != nil {
+		t.Fatalf("the AsyncJob %s: %v", id, err)
+	}
+	if err := s.Client.Get(context.Background(), key, job); err != nil {
+		t.Fatalf("the Job %s: %v", id, err)
+	}
+	return aj, job
+}
