@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local cluster's real node needs from Debian's packages:
 # containerd, runc and the CNI plugins (into /usr/lib/cni). It needs root;
-# without it, it says so and fails, and the real-node tests skip.
+# without it, it says so and fails, and the real-node tests skip (or fail,
+# with ASYNCJOB_REQUIRE_REAL_NODE=1, as CI sets it).
 #
 # usage: hack/real-node-deps.sh
 set -euo pipefail

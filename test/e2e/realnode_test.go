@@ -39,9 +39,7 @@ import (
 // kubelet with containerd. Its result comes from its termination message, and
 // the worker contract's $(ASYNCJOB_PARAM_...) expansion is Kubernetes' own.
 func TestRealPodResultAndLogs(t *testing.T) {
-	if err := localcluster.RealNodeUnavailable(); err != nil {
-		t.Skip("real node: " + err.Error())
-	}
+	localcluster.SkipWithoutRealNode(t, "a job with a real container")
 	ctx := context.Background()
 	realType := &asyncjobv1alpha1.AsyncJobType{
 		ObjectMeta: metav1.ObjectMeta{Name: "e2e-real"},

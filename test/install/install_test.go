@@ -101,9 +101,7 @@ func startCluster(ctx context.Context, t *testing.T) *localcluster.Cluster {
 	if testing.Short() {
 		t.Skip("skipped under -short: starts a local cluster")
 	}
-	if err := localcluster.RealNodeUnavailable(); err != nil {
-		t.Skipf("skipped: installing with Helm needs the real node: %v", err)
-	}
+	localcluster.SkipWithoutRealNode(t, "installing with Helm")
 	c, err := localcluster.Start(ctx, localcluster.Options{RealNode: true})
 	if err != nil {
 		t.Fatalf("starting the local cluster: %v", err)

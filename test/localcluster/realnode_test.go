@@ -46,9 +46,7 @@ import (
 // the API server.
 func TestRealNodeRunsAPod(t *testing.T) {
 	skipIfShort(t)
-	if err := localcluster.RealNodeUnavailable(); err != nil {
-		t.Skipf("skipped: %v", err)
-	}
+	localcluster.SkipWithoutRealNode(t, "running a pod on a real kubelet")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	c, err := localcluster.Start(ctx, localcluster.Options{RealNode: true})
