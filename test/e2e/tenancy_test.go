@@ -64,33 +64,7 @@ func TestOtherTenantCannotReachAJob(t *testing.T) {
 	// joins by construction; reads first, so a leak is seen before a change.
 	never := uuid.NewString()
 	for _, op := range jobIDOperations(t) {
-		gotResp, got, err := other.Do(ctx, op.method, strings.ReplaceAll(op.path, "{id}", id), nil)
-		if err != nil {
-			t.Fatalf("%s %s: %v", op.method, op.path, err)
-		}
-		wantResp, want, err := other.Do(ctx, op.method, strings.ReplaceAll(op.path, "{id}", never), nil)
-		if err != nil {
-			t.Fatalf("%s %s: %v", op.method, op.path, err)
-		}
-		if gotResp.StatusCode != http.StatusNotFound || wantResp.StatusCode != http.StatusNotFound {
-			t.Errorf("%s %s by the other tenant: %d %s (a job that never existed: %d), want 404 for both",
-				op.method, op.path, gotResp.StatusCode, got, wantResp.StatusCode)
-			continue
-		}
-		if g, w := gotResp.Header.Get("Content-Type"), wantResp.Header.Get("Content-Type"); g != w {
-			t.Errorf("%s %s: Content-Type %q, a job that never existed %q", op.method, op.path, g, w)
-		}
-		if op.method == http.MethodHead {
-			continue // no body to compare
-		}
-		gotProblem, wantProblem := problemWithout(t, got, id), problemWithout(t, want, never)
-		if wantProblem["code"] != "JOB_NOT_FOUND" {
-			t.Errorf("%s %s of a job that never existed: %s, want a JOB_NOT_FOUND problem", op.method, op.path, want)
-		}
-		if diff := cmp.Diff(wantProblem, gotProblem); diff != "" {
-			t.Errorf("%s %s: the other tenant can tell the job from one that never existed (-never existed +the job, ids as {id}, instance left out):\n%s",
-				op.method, op.path, diff)
-		}
+		requireLikeNeverExisted(t, other, op, id, never)
 	}
 
 	// Lists: the other tenant's, even filtered to match the job exactly, do
@@ -106,20 +80,69 @@ func TestOtherTenantCannotReachAJob(t *testing.T) {
 
 	// The same Idempotency-Key and request from the other tenant make the
 	// other tenant's own job, not a replay of this one.
-	resp, raw, err = other.withHeader("Idempotency-Key", idemKey).Do(ctx, http.MethodPost, "/v1/jobs", body)
+	requireOwnJob(t, other.withHeader("Idempotency-Key", idemKey), body)
+
+	requireUntouched(t, id, ajBefore, jobBefore)
+}
+
+// requireLikeNeverExisted fails t unless the other tenant's op on the job id
+// answers as it does for a job that never existed: 404, the same
+// Content-Type and the same problem, ids written as {id}, instance left out.
+func requireLikeNeverExisted(t *testing.T, other *restClient, op operation, id, never string) {
+	t.Helper()
+	ctx := context.Background()
+	gotResp, got, err := other.Do(ctx, op.method, strings.ReplaceAll(op.path, "{id}", id), nil)
+	if err != nil {
+		t.Fatalf("%s %s: %v", op.method, op.path, err)
+	}
+	wantResp, want, err := other.Do(ctx, op.method, strings.ReplaceAll(op.path, "{id}", never), nil)
+	if err != nil {
+		t.Fatalf("%s %s: %v", op.method, op.path, err)
+	}
+	if gotResp.StatusCode != http.StatusNotFound || wantResp.StatusCode != http.StatusNotFound {
+		t.Errorf("%s %s by the other tenant: %d %s (a job that never existed: %d), want 404 for both",
+			op.method, op.path, gotResp.StatusCode, got, wantResp.StatusCode)
+		return
+	}
+	if g, w := gotResp.Header.Get("Content-Type"), wantResp.Header.Get("Content-Type"); g != w {
+		t.Errorf("%s %s: Content-Type %q, a job that never existed %q", op.method, op.path, g, w)
+	}
+	if op.method == http.MethodHead {
+		return // no body to compare
+	}
+	gotProblem, wantProblem := problemWithout(t, got, id), problemWithout(t, want, never)
+	if wantProblem["code"] != "JOB_NOT_FOUND" {
+		t.Errorf("%s %s of a job that never existed: %s, want a JOB_NOT_FOUND problem", op.method, op.path, want)
+	}
+	if diff := cmp.Diff(wantProblem, gotProblem); diff != "" {
+		t.Errorf("%s %s: the other tenant can tell the job from one that never existed (-never existed +the job, ids as {id}, instance left out):\n%s",
+			op.method, op.path, diff)
+	}
+}
+
+// requireOwnJob fails t unless the other tenant's submission (with the first
+// tenant's Idempotency-Key) is a new job of the other tenant, not a replay.
+func requireOwnJob(t *testing.T, other *restClient, body map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	resp, raw, err := other.Do(ctx, http.MethodPost, "/v1/jobs", body)
 	var theirs httpapi.Job
 	if err != nil || resp.StatusCode != http.StatusAccepted || json.Unmarshal(raw, &theirs) != nil {
 		t.Fatalf("POST /v1/jobs by the other tenant with the same Idempotency-Key: %v %d %s, want 202 and a job", err, resp.StatusCode, raw)
 	}
-	theirsAJ := &asyncjobv1alpha1.AsyncJob{}
-	theirsErr := s.Client.Get(ctx, types.NamespacedName{Namespace: stack.Namespace(otherTenant), Name: theirs.ID}, theirsAJ)
+	aj := &asyncjobv1alpha1.AsyncJob{}
+	getErr := s.Client.Get(ctx, types.NamespacedName{Namespace: stack.Namespace(otherTenant), Name: theirs.ID}, aj)
 	_, _, _ = other.Do(ctx, http.MethodDelete, "/v1/jobs/"+theirs.ID, nil)
-	if replayed := resp.Header.Get("Idempotent-Replayed"); replayed != "" || theirsErr != nil || theirsAJ.Labels[asyncjobv1alpha1.LabelTenant] != otherTenant {
+	if replayed := resp.Header.Get("Idempotent-Replayed"); replayed != "" || getErr != nil || aj.Labels[asyncjobv1alpha1.LabelTenant] != otherTenant {
 		t.Errorf("the other tenant's submission with the same Idempotency-Key: job %s, replayed %q, in its namespace: %v (tenant label %q); want its own new job",
-			theirs.ID, replayed, theirsErr, theirsAJ.Labels[asyncjobv1alpha1.LabelTenant])
+			theirs.ID, replayed, getErr, aj.Labels[asyncjobv1alpha1.LabelTenant])
 	}
+}
 
-	// Untouched: the same objects, not marked deleted or cancelled.
+// requireUntouched fails t unless the job's AsyncJob and Job are the same
+// objects as before, neither marked deleted nor cancelled, still RUNNING.
+func requireUntouched(t *testing.T, id string, ajBefore *asyncjobv1alpha1.AsyncJob, jobBefore *batchv1.Job) {
+	t.Helper()
 	ajAfter, jobAfter := clusterObjects(t, id)
 	if ajAfter.UID != ajBefore.UID || ajAfter.DeletionTimestamp != nil || ajAfter.Generation != ajBefore.Generation {
 		t.Errorf("the AsyncJob: uid %s -> %s, deletionTimestamp %v, generation %d -> %d: want it untouched",
@@ -131,7 +154,7 @@ func TestOtherTenantCannotReachAJob(t *testing.T) {
 	if jobAfter.UID != jobBefore.UID || jobAfter.DeletionTimestamp != nil {
 		t.Errorf("the Job: uid %s -> %s, deletionTimestamp %v: want it untouched", jobBefore.UID, jobAfter.UID, jobAfter.DeletionTimestamp)
 	}
-	if got, found, err := api.get(ctx, id); err != nil || !found || got.Status != httpapi.StatusRunning || got.CancelRequested || got.Deleting {
+	if got, found, err := api.get(context.Background(), id); err != nil || !found || got.Status != httpapi.StatusRunning || got.CancelRequested || got.Deleting {
 		t.Errorf("the job as its tenant sees it: %+v (found %v, err %v), want RUNNING, neither cancelled nor deleting", got, found, err)
 	}
 }
