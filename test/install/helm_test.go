@@ -21,9 +21,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,18 +147,34 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 	// 3. A job submitted through the API's Service (its ClusterIP, through
 	// kube-proxy) runs on the real node and completes with its result.
 	svc := service(ctx, t, cl, "api")
+	// Longer than the API's own Kubernetes deadline (10 s), so a slow API
+	// server shows as its 503 rather than as this client's timeout.
 	api := &restclient.Client{
 		Base: fmt.Sprintf("http://%s:%d", svc.Spec.ClusterIP, svc.Spec.Ports[0].Port),
-		Key:  key, HTTP: &http.Client{Timeout: 10 * time.Second},
+		Key:  key, HTTP: &http.Client{Timeout: 30 * time.Second},
 	}
-	// Every API replica accepts the type once its cache has seen it Ready.
-	waitFor(ctx, t, "every API replica to list the job type", func(ctx context.Context) bool {
-		for range 6 {
-			if resp, _, err := api.Do(ctx, http.MethodGet, "/v1/types/convert", nil); err != nil || resp.StatusCode != http.StatusOK {
-				return false
-			}
+	// Every API replica accepts the type once its own cache has seen it Ready.
+	// Each ready pod is asked at its own IP (this machine reaches pod IPs on
+	// the real node's bridge): through the Service, a keep-alive connection
+	// reaches one pod only.
+	for _, p := range pods {
+		replica := &restclient.Client{Base: "http://" + net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(containerPort(t, p, "http")))), Key: key, HTTP: &http.Client{Timeout: 10 * time.Second}}
+		waitFor(ctx, t, "API pod "+p.Name+" at "+replica.Base+" to list the job type", func(ctx context.Context) bool {
+			resp, _, err := replica.Do(ctx, http.MethodGet, "/v1/types/convert", nil)
+			return err == nil && resp.StatusCode == http.StatusOK
+		})
+	}
+	// kube-proxy programs the Service's rules asynchronously after the
+	// rollout: wait until it answers, then submit on that connection.
+	waitFor(ctx, t, "the API's Service to answer", func(ctx context.Context) bool {
+		resp, raw, err := api.Do(ctx, http.MethodGet, "/v1/types/convert", nil)
+		switch {
+		case err != nil:
+			t.Logf("GET /v1/types/convert through the Service: %v", err)
+		case resp.StatusCode != http.StatusOK:
+			t.Logf("GET /v1/types/convert through the Service: %d %s", resp.StatusCode, raw)
 		}
-		return true
+		return err == nil && resp.StatusCode == http.StatusOK
 	})
 	job := submit(ctx, t, api, "convert", map[string]any{"input": "in.mov", "format": "webm"})
 	var got httpapi.Job
@@ -223,6 +241,17 @@ func readyPods(ctx context.Context, t *testing.T, cl client.Client, component st
 		return ready == n && len(pods.Items) == n
 	})
 	return pods.Items
+}
+
+func containerPort(t *testing.T, p corev1.Pod, name string) int32 {
+	t.Helper()
+	for _, port := range p.Spec.Containers[0].Ports {
+		if port.Name == name {
+			return port.ContainerPort
+		}
+	}
+	t.Fatalf("pod %s has no container port %q", p.Name, name)
+	return 0
 }
 
 func deployment(ctx context.Context, t *testing.T, cl client.Client, component string) appsv1.Deployment {
