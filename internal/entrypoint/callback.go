@@ -129,15 +129,13 @@ func (c *callbacks) send(ctx context.Context, method, url string, body []byte) e
 
 // retry calls attempt until it succeeds, fails permanently, or ctx ends,
 // waiting between attempts as c.backoff says (or longer, when the server
-// asked for it with Retry-After). It returns attempt's last error.
-func (c *callbacks) retry(ctx context.Context, what string, attempt func(context.Context) error) error {
+// asked for it with Retry-After). A closed stop ends it too, but only between
+// attempts: one in flight is never cut off. It returns attempt's last error.
+func (c *callbacks) retry(ctx context.Context, stop <-chan struct{}, what string, attempt func(context.Context) error) error {
 	delay := c.backoff.DelayFunc()
 	for n := 1; ; n++ {
 		err := attempt(ctx)
-		if err == nil || permanent(err) {
-			return err
-		}
-		if ctx.Err() != nil {
+		if err == nil || permanent(err) || ctx.Err() != nil {
 			return err
 		}
 		d := delay()
@@ -149,6 +147,9 @@ func (c *callbacks) retry(ctx context.Context, what string, attempt func(context
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-stop:
 			t.Stop()
 			return err
 		case <-t.C:
@@ -167,7 +168,7 @@ func (c *callbacks) postProgress(ctx context.Context, p Progress) error {
 
 // putResult uploads a result, retrying until ctx ends.
 func (c *callbacks) putResult(ctx context.Context, result []byte) error {
-	return c.retry(ctx, "result", func(ctx context.Context) error {
+	return c.retry(ctx, nil, "result", func(ctx context.Context) error {
 		return c.send(ctx, http.MethodPut, c.resultURL, result)
 	})
 }

@@ -41,7 +41,7 @@ const (
 // every request and answers as answer says (204 when answer is nil).
 type callbackServer struct {
 	*httptest.Server
-	answer func(n int, r *http.Request) int // n counts requests to r's path, from 1
+	answer func(n int, r *http.Request, body []byte) int // n counts requests to r's path, from 1
 
 	mu    sync.Mutex
 	reqs  []recordedRequest
@@ -53,7 +53,7 @@ type recordedRequest struct {
 	Body                            []byte
 }
 
-func newCallbackServer(t *testing.T, answer func(n int, r *http.Request) int) *callbackServer {
+func newCallbackServer(t *testing.T, answer func(n int, r *http.Request, body []byte) int) *callbackServer {
 	t.Helper()
 	s := &callbackServer{answer: answer, count: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +65,7 @@ func newCallbackServer(t *testing.T, answer func(n int, r *http.Request) int) *c
 		s.mu.Unlock()
 		code := http.StatusNoContent
 		if s.answer != nil {
-			code = s.answer(n, r)
+			code = s.answer(n, r, body)
 		}
 		w.WriteHeader(code)
 	}))

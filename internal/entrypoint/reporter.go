@@ -66,35 +66,38 @@ func (r *reporter) set(p Progress) {
 	}
 }
 
-// run sends reports as they come, at most one per interval, until ctx ends.
-func (r *reporter) run(ctx context.Context) {
+// run sends reports as they come, at most one per interval, until stop is
+// closed. Requests are made with ctx, which only ends when sending must end
+// altogether: closing stop never cuts off a request in flight, which would
+// leave the server with a report the reporter does not know it has.
+func (r *reporter) run(ctx context.Context, stop <-chan struct{}) {
 	defer close(r.done)
 	var last time.Time
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop:
 			return
 		case <-r.wake:
 		}
 		if wait := r.interval - time.Since(last); !last.IsZero() && wait > 0 {
 			t := time.NewTimer(wait)
 			select {
-			case <-ctx.Done():
+			case <-stop:
 				t.Stop()
 				return
 			case <-t.C:
 			}
 		}
 		last = time.Now()
-		r.deliver(ctx)
+		r.deliver(ctx, stop)
 	}
 }
 
-// flush waits for run to return (its context must be done) and sends the
+// flush waits for run to return (its stop must be closed) and sends the
 // latest report if it was not sent yet, trying until ctx ends.
 func (r *reporter) flush(ctx context.Context) {
 	<-r.done
-	r.deliver(ctx)
+	r.deliver(ctx, nil)
 }
 
 // pending returns the latest report unless it was already delivered.
@@ -104,8 +107,8 @@ func (r *reporter) pending() (Progress, uint64, bool) {
 	return r.latest, r.seq, !r.disabled && r.seq > r.sentSeq
 }
 
-func (r *reporter) deliver(ctx context.Context) {
-	err := r.cb.retry(ctx, "progress", func(ctx context.Context) error {
+func (r *reporter) deliver(ctx context.Context, stop <-chan struct{}) {
+	err := r.cb.retry(ctx, stop, "progress", func(ctx context.Context) error {
 		p, seq, ok := r.pending()
 		if !ok {
 			return nil
@@ -120,13 +123,22 @@ func (r *reporter) deliver(ctx context.Context) {
 		return err
 	})
 	switch {
-	case err == nil, errors.Is(ctx.Err(), context.Canceled): // canceled: flush tries again
+	case err == nil, stopped(stop): // flush tries again
 	case gone(err):
 		r.log.Info("The progress callback refused this job's token or job; no more progress will be sent", "error", err.Error())
 	case permanent(err):
 		r.log.Info("The progress callback rejected a report; dropped it", "error", err.Error())
 	default:
 		r.log.Info("Could not send progress; the latest report is kept for the next try", "error", err.Error())
+	}
+}
+
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -81,18 +81,23 @@ func Run(ctx context.Context, cfg Config) int {
 		return startFailure(err)
 	}
 
-	runCtx, stopReporting := context.WithCancel(context.Background())
+	// Sends end when the flush ends; stopReporting only ends the reporter's
+	// loop, letting a request in flight finish.
+	sendCtx, cancelSends := context.WithCancel(context.Background())
+	defer cancelSends()
+	stopReporting := make(chan struct{})
 	if rep != nil {
-		go rep.run(runCtx)
+		go rep.run(sendCtx, stopReporting)
 	}
 	state := proc.wait(ctx, signals)
-	stopReporting()
+	close(stopReporting)
 	code := exitCode(state)
 	commandWrote := wroteItself(cfg.TerminationLog, before, existed)
 
 	// The last progress and the result, together, within FlushTimeout.
 	flushCtx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout)
 	defer cancel()
+	context.AfterFunc(flushCtx, cancelSends)
 	var wg sync.WaitGroup
 	if rep != nil {
 		wg.Go(func() { rep.flush(flushCtx) })
