@@ -80,9 +80,11 @@ func TestCommandThatCannotStart(t *testing.T) {
 
 // forwardingScript traps sig in the command and in a process it starts in the
 // background (same process group), each writing a marker when it arrives.
+// The command waits (at most 10 s, so that a failure does not hang the test)
+// for its child's marker before it exits.
 const forwardingScript = `dir=$1; sig=$2
 ( trap 'echo got > "$dir/child"; exit 0' "$sig"; : > "$dir/child-ready"; while :; do sleep 0.05; done ) &
-trap 'echo got > "$dir/parent"; wait; exit 7' "$sig"
+trap 'echo got > "$dir/parent"; i=0; while [ ! -f "$dir/child" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; exit 7' "$sig"
 while [ ! -f "$dir/child-ready" ]; do sleep 0.05; done
 : > "$dir/ready"
 while :; do sleep 0.05; done
