@@ -100,11 +100,11 @@ type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return e.err.Error() }
 
-// send makes one attempt: method url with body as JSON and the job's token.
-func (c *callbacks) send(ctx context.Context, method, url string, body []byte) error {
+// send makes one attempt: method target with body as JSON and the job's token.
+func (c *callbacks) send(ctx context.Context, method, target string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
 		return &permanentError{err}
 	}
@@ -128,17 +128,18 @@ func (c *callbacks) send(ctx context.Context, method, url string, body []byte) e
 }
 
 // retry calls attempt until it succeeds, fails permanently, or ctx ends,
-// waiting between attempts as c.backoff says (or longer, when the server
-// asked for it with Retry-After). A closed stop ends it too, but only between
-// attempts: one in flight is never cut off. It returns attempt's last error.
-func (c *callbacks) retry(ctx context.Context, stop <-chan struct{}, what string, attempt func(context.Context) error) error {
+// waiting between attempts as c.backoff says, but at least minDelay, and
+// longer when the server asked for it with Retry-After. A closed stop ends it
+// too, but only between attempts: one in flight is never cut off. It returns
+// attempt's last error.
+func (c *callbacks) retry(ctx context.Context, stop <-chan struct{}, what string, minDelay time.Duration, attempt func(context.Context) error) error {
 	delay := c.backoff.DelayFunc()
 	for n := 1; ; n++ {
 		err := attempt(ctx)
 		if err == nil || permanent(err) || ctx.Err() != nil {
 			return err
 		}
-		d := delay()
+		d := max(delay(), minDelay)
 		var se *statusError
 		if errors.As(err, &se) {
 			d = max(d, se.retryAfter)
@@ -168,7 +169,7 @@ func (c *callbacks) postProgress(ctx context.Context, p Progress) error {
 
 // putResult uploads a result, retrying until ctx ends.
 func (c *callbacks) putResult(ctx context.Context, result []byte) error {
-	return c.retry(ctx, nil, "result", func(ctx context.Context) error {
+	return c.retry(ctx, nil, "result", 0, func(ctx context.Context) error {
 		return c.send(ctx, http.MethodPut, c.resultURL, result)
 	})
 }

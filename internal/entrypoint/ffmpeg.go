@@ -82,7 +82,12 @@ func (f *ffmpegProgress) line(l []byte, last int32) (Progress, bool) {
 			f.outTime, f.outTimeFrom = d, key
 		}
 	case "frame":
-		f.frame = value
+		// Only a number: ffmpeg's stats line on stderr ("frame=  58 fps= 24
+		// ... time=...") starts with frame= too, and may come between
+		// -progress lines.
+		if _, err := strconv.ParseUint(value, 10, 64); err == nil {
+			f.frame = value
+		}
 	case "speed":
 		f.speed = value
 	case "progress":

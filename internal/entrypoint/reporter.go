@@ -66,7 +66,8 @@ func (r *reporter) set(p Progress) {
 	}
 }
 
-// run sends reports as they come, at most one per interval, until stop is
+// run sends reports as they come, at most one per interval (retries
+// included: a failing server gets no more load), until stop is
 // closed. Requests are made with ctx, which only ends when sending must end
 // altogether: closing stop never cuts off a request in flight, which would
 // leave the server with a report the reporter does not know it has.
@@ -89,15 +90,16 @@ func (r *reporter) run(ctx context.Context, stop <-chan struct{}) {
 			}
 		}
 		last = time.Now()
-		r.deliver(ctx, stop)
+		r.deliver(ctx, stop, r.interval)
 	}
 }
 
 // flush waits for run to return (its stop must be closed) and sends the
-// latest report if it was not sent yet, trying until ctx ends.
+// latest report if it was not sent yet, trying until ctx ends. Its retries
+// follow the backoff alone: the flush timeout bounds them.
 func (r *reporter) flush(ctx context.Context) {
 	<-r.done
-	r.deliver(ctx, nil)
+	r.deliver(ctx, nil, 0)
 }
 
 // pending returns the latest report unless it was already delivered.
@@ -107,8 +109,9 @@ func (r *reporter) pending() (Progress, uint64, bool) {
 	return r.latest, r.seq, !r.disabled && r.seq > r.sentSeq
 }
 
-func (r *reporter) deliver(ctx context.Context, stop <-chan struct{}) {
-	err := r.cb.retry(ctx, stop, "progress", func(ctx context.Context) error {
+// deliver sends the latest report, retrying no sooner than minDelay.
+func (r *reporter) deliver(ctx context.Context, stop <-chan struct{}, minDelay time.Duration) {
+	err := r.cb.retry(ctx, stop, "progress", minDelay, func(ctx context.Context) error {
 		p, seq, ok := r.pending()
 		if !ok {
 			return nil
