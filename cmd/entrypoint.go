@@ -58,7 +58,7 @@ func (f ffmpegDurationFlag) Set(s string) error {
 func runEntrypoint(args []string) error {
 	fs := flag.NewFlagSet("asyncjob entrypoint", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: asyncjob entrypoint [flags] -- COMMAND [ARGS...]\n\nRuns COMMAND as an asyncjob worker: forwards signals, reports its progress and result. Flags override the environment (docs/worker-contract.md, \"The entrypoint\").")
+		_, _ = fmt.Fprintln(fs.Output(), "usage: asyncjob entrypoint [flags] -- COMMAND [ARGS...]\n\nRuns COMMAND as an asyncjob worker: forwards signals, reports its progress and result. Flags override the environment (docs/worker-contract.md, \"The entrypoint\").")
 		fs.PrintDefaults()
 	}
 	cfg, envErr := entrypoint.ConfigFromEnv(os.Getenv)

@@ -109,10 +109,13 @@ func TestFFmpegBlocksWithoutATime(t *testing.T) {
 		"  Duration: 00:01:40.00, start: 0.000000, bitrate: 1411 kb/s",
 		"frame=0", "out_time_us=N/A", "out_time_ms=N/A", "out_time=N/A", "speed=N/A", "progress=continue",
 		"out_time_us=-9223372036854775807", "progress=continue",
+		// Without out_time_us, out_time counts; a stats line from stderr in
+		// between changes nothing.
 		"out_time=00:00:50.000000",
-		"frame=   58 fps= 24 q=2.0 size=      62kB time=00:00:02.34 bitrate= 216.5kbits/s speed=0.973x", // a stats line, from stderr
-		"progress=continue", // without out_time_us, out_time counts
-		"out_time_ms=75000000", "out_time=00:00:01.000000", "progress=continue", // out_time_ms is microseconds
+		"frame=   58 fps= 24 q=2.0 size=      62kB time=00:00:02.34 bitrate= 216.5kbits/s speed=0.973x",
+		"progress=continue",
+		// out_time_ms is microseconds, and wins over out_time.
+		"out_time_ms=75000000", "out_time=00:00:01.000000", "progress=continue",
 		"progress=end",
 	}, "\n")
 	var f ffmpegProgress
