@@ -72,17 +72,19 @@ type Config struct {
 	// JobID is the job's id; empty disables callbacks.
 	JobID string
 	// TokenFile holds the job's callback token; when it cannot be read,
-	// callbacks are disabled.
+	// callbacks are disabled. Empty: DefaultTokenFile.
 	TokenFile string
 	// ResultFile, when set and the file exists with content when the command
 	// succeeds, is the job's result (JSON).
 	ResultFile string
-	// TerminationLog is the container's terminationMessagePath.
+	// TerminationLog is the container's terminationMessagePath; empty:
+	// DefaultTerminationLog.
 	TerminationLog string
-	// ProgressInterval is the least time between two progress callbacks.
+	// ProgressInterval is the least time between two progress callbacks; 0
+	// sends every change.
 	ProgressInterval time.Duration
 	// FlushTimeout bounds the final progress callback and the result upload
-	// after the command exits.
+	// after the command exits; 0: DefaultFlushTimeout.
 	FlushTimeout time.Duration
 	// FFmpegDuration is the input's duration for ffmpeg's -progress; 0: read
 	// it from ffmpeg's own "Duration:" line.
@@ -130,6 +132,22 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.FFmpegDuration = d
 	}
 	return c, nil
+}
+
+// withDefaults fills what a Config built by hand may leave out.
+func (c Config) withDefaults() Config {
+	c.TokenFile = orDefault(c.TokenFile, DefaultTokenFile)
+	c.TerminationLog = orDefault(c.TerminationLog, DefaultTerminationLog)
+	if c.FlushTimeout <= 0 {
+		c.FlushTimeout = DefaultFlushTimeout
+	}
+	if c.Stdout == nil {
+		c.Stdout = io.Discard
+	}
+	if c.Stderr == nil {
+		c.Stderr = io.Discard
+	}
+	return c
 }
 
 func orDefault(v, def string) string {

@@ -29,6 +29,9 @@ import (
 // ffmpegStep is the step of progress computed from ffmpeg's -progress stream.
 const ffmpegStep = "ffmpeg"
 
+// outTimeUs is the -progress key with the output's time in microseconds.
+const outTimeUs = "out_time_us"
+
 // ffmpegProgress follows ffmpeg's -progress stream: blocks of key=value lines,
 // each ending in progress=continue or, for the last, progress=end. The percent
 // is out_time over the input's duration: the explicit one when set, otherwise
@@ -65,16 +68,22 @@ func (f *ffmpegProgress) line(l []byte, last int32) (Progress, bool) {
 			return Progress{}, false
 		}
 	}
-	key, value, ok := strings.Cut(string(l), "=")
-	if !ok {
+	k, v, ok := bytes.Cut(l, []byte("="))
+	if !ok || len(k) > len(outTimeUs) { // the longest key read
 		return Progress{}, false
 	}
-	value = strings.TrimSpace(value)
+	key := string(k)
 	switch key {
-	case "out_time_us", "out_time_ms":
+	case outTimeUs, "out_time_ms", "out_time", "frame", "speed", "progress":
+	default:
+		return Progress{}, false
+	}
+	value := string(bytes.TrimSpace(v))
+	switch key {
+	case outTimeUs, "out_time_ms":
 		// out_time_ms is microseconds too: ffmpeg writes the same number under
 		// both names.
-		if us, err := strconv.ParseInt(value, 10, 64); err == nil && us >= 0 && f.outTimeFrom != "out_time_us" {
+		if us, err := strconv.ParseInt(value, 10, 64); err == nil && us >= 0 && f.outTimeFrom != outTimeUs {
 			f.outTime, f.outTimeFrom = time.Duration(us)*time.Microsecond, key
 		}
 	case "out_time":

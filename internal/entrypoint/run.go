@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -38,16 +37,11 @@ import (
 // are passed on to the command's process group. Cancelling ctx kills the
 // group.
 func Run(ctx context.Context, cfg Config) int {
+	cfg = cfg.withDefaults()
 	log := cfg.Log.WithName("entrypoint")
 	if len(cfg.Command) == 0 {
 		writeTermination(cfg, log, "asyncjob-entrypoint: no command to run")
 		return ExitUsage
-	}
-	if cfg.Stdout == nil {
-		cfg.Stdout = io.Discard
-	}
-	if cfg.Stderr == nil {
-		cfg.Stderr = io.Discard
 	}
 
 	cb := setUpCallbacks(cfg, log)
