@@ -1,3 +1,5 @@
+//go:build unix
+
 /*
 Copyright 2026 The asyncjob Authors.
 
@@ -13,6 +15,9 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
+// Unix only (see the build constraint): the entrypoint forwards signals to
+// process groups.
 
 package main
 
