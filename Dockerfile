@@ -2,8 +2,9 @@
 #
 # The same image as make image (hack/image, built without Docker): one static
 # binary at /asyncjob on an empty base, its entrypoint, run as 65532:65532.
-# One image for both subcommands: the Deployment's args choose
-# "controller" or "api". See docs/image.md.
+# One image for every subcommand: the Deployment's args choose
+# "controller" or "api"; "entrypoint" wraps a job's command (the binary is
+# static, so it can be copied into a job's image). See docs/image.md.
 
 FROM golang:1.26 AS builder
 ARG TARGETOS

@@ -14,10 +14,11 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Command asyncjob is one binary for both halves of asyncjob:
+// Command asyncjob is one binary for every part of asyncjob:
 //
-//	asyncjob controller [flags]   reconciles AsyncJobs into batch Jobs
-//	asyncjob api [flags]          serves the REST API
+//	asyncjob controller [flags]             reconciles AsyncJobs into batch Jobs
+//	asyncjob api [flags]                    serves the REST API
+//	asyncjob entrypoint [flags] -- CMD ...  runs a job's command as a worker
 package main
 
 import (

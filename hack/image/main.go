@@ -16,8 +16,8 @@ limitations under the License.
 
 // Command image builds asyncjob's container image without Docker (make image,
 // make image-push): ./cmd built as a static binary, /asyncjob in an otherwise
-// empty image, run as 65532:65532. One image serves both subcommands,
-// asyncjob controller and asyncjob api. It writes the image as an archive
+// empty image, run as 65532:65532. One image serves every subcommand:
+// asyncjob controller, asyncjob api and asyncjob entrypoint. It writes the image as an archive
 // that docker load and ctr images import read (--output), pushes it to the
 // registry of --ref (--push), or both, and prints the ref and the digest.
 //
