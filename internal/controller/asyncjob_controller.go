@@ -28,7 +28,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -47,16 +47,16 @@ const conflictRequeue = 200 * time.Millisecond
 // AsyncJob's status from that Job and its pods.
 type AsyncJobReconciler struct {
 	// Client reads from the manager's cache and writes to the API server.
-	Client ctrl.Client
+	Client client.Client
 	// APIReader reads from the API server directly; used only to confirm what
 	// the cache does not show, before creating or giving up on a Job.
-	APIReader ctrl.Reader
+	APIReader client.Reader
 	Recorder  eventRecorder
 	Schemas   *paramschema.Cache
 	Clock     clock.PassiveClock
 }
 
-// +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs,verbs=get;list;watch;update;patch;delete
+// +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs/finalizers,verbs=update
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobtypes,verbs=get;list;watch
@@ -69,7 +69,7 @@ type AsyncJobReconciler struct {
 func (r *AsyncJobReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	aj := &asyncjobv1alpha1.AsyncJob{}
 	if err := r.Client.Get(ctx, req.NamespacedName, aj); err != nil {
-		return reconcile.Result{}, ctrl.IgnoreNotFound(err)
+		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if !aj.DeletionTimestamp.IsZero() {
 		return reconcile.Result{}, nil // the garbage collector tears it down
@@ -117,7 +117,7 @@ func (r *AsyncJobReconciler) observeAndAct(ctx context.Context, aj *asyncjobv1al
 	obs.Job = job
 	if job != nil {
 		pods := &corev1.PodList{}
-		if err := r.Client.List(ctx, pods, ctrl.InNamespace(aj.Namespace), ctrl.MatchingLabels{asyncjobv1alpha1.LabelName: aj.Name}); err != nil {
+		if err := r.Client.List(ctx, pods, client.InNamespace(aj.Namespace), client.MatchingLabels{asyncjobv1alpha1.LabelName: aj.Name}); err != nil {
 			return obs, 0, err
 		}
 		obs.Pods = pods.Items
@@ -151,11 +151,11 @@ func (r *AsyncJobReconciler) observeAndAct(ctx context.Context, aj *asyncjobv1al
 			return obs, time.Second, nil
 		}
 		if aj.Spec.Cancel && !jobFinished(job) && job.DeletionTimestamp.IsZero() {
-			logger.V(1).Info("Cancelling: deleting the Job in the foreground", "job", ctrl.ObjectKeyFromObject(job))
+			logger.V(1).Info("Cancelling: deleting the Job in the foreground", "job", client.ObjectKeyFromObject(job))
 			// Foreground: the Job stays visible, with its pods deleted first, and
 			// the AsyncJob becomes Cancelled only once the Job is really gone.
-			if err := r.Client.Delete(ctx, job, ctrl.PropagationPolicy(metav1.DeletePropagationForeground),
-				ctrl.Preconditions{UID: &job.UID}); ctrl.IgnoreNotFound(err) != nil && !apierrors.IsConflict(err) {
+			if err := r.Client.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationForeground),
+				client.Preconditions{UID: &job.UID}); client.IgnoreNotFound(err) != nil && !apierrors.IsConflict(err) {
 				return obs, 0, err
 			}
 		}
@@ -202,7 +202,7 @@ func (r *AsyncJobReconciler) observeAndAct(ctx context.Context, aj *asyncjobv1al
 		}
 		return obs, 0, err
 	}
-	logger.Info("Created Job", "job", ctrl.ObjectKeyFromObject(desired))
+	logger.Info("Created Job", "job", client.ObjectKeyFromObject(desired))
 	obs.Job = desired
 	obs.Accepted = cond(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created")
 	return obs, 0, nil
@@ -257,8 +257,8 @@ func (r *AsyncJobReconciler) validate(aj *asyncjobv1alpha1.AsyncJob, jobType *as
 func (r *AsyncJobReconciler) expire(ctx context.Context, aj *asyncjobv1alpha1.AsyncJob) error {
 	log.FromContext(ctx).Info("Deleting finished AsyncJob after its TTL", "expireTime", aj.Status.ExpireTime)
 	r.Recorder.Normal(aj, asyncjobv1alpha1.ReasonExpired, "Delete", "deleting the finished AsyncJob: its TTL has passed")
-	err := r.Client.Delete(ctx, aj, ctrl.PropagationPolicy(metav1.DeletePropagationForeground), ctrl.Preconditions{UID: &aj.UID})
-	return ctrl.IgnoreNotFound(err)
+	err := r.Client.Delete(ctx, aj, client.PropagationPolicy(metav1.DeletePropagationForeground), client.Preconditions{UID: &aj.UID})
+	return client.IgnoreNotFound(err)
 }
 
 // writeStatus writes the status when it changed, then records events and metrics
