@@ -72,7 +72,6 @@ const (
 // Condition reasons of an AsyncJob. Failure reasons that come from the batch Job
 // (BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy, ...) are passed through as is.
 const (
-	ReasonAccepted          = "Accepted"
 	ReasonTypeNotFound      = "TypeNotFound"
 	ReasonTypeNotReady      = "TypeNotReady"
 	ReasonInvalidParameters = "InvalidParameters"
