@@ -46,6 +46,13 @@ func countingCache() (*Cache, *atomic.Int32) {
 	return c, &n
 }
 
+func mustForType(t *testing.T, c *Cache, jt *asyncjobv1alpha1.AsyncJobType) {
+	t.Helper()
+	if _, err := c.ForType(jt); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCacheCompilesOncePerGeneration(t *testing.T) {
 	c, compiles := countingCache()
 	v1 := cacheType("convert", "uid-1", 1, `{"type":"object","required":["a"]}`)
@@ -73,8 +80,8 @@ func TestCacheCompilesOncePerGeneration(t *testing.T) {
 
 func TestCacheForgetsByName(t *testing.T) {
 	c, compiles := countingCache()
-	c.ForType(cacheType("convert", "uid-1", 1, `{"type":"object"}`))
-	c.ForType(cacheType("report", "uid-2", 1, `{"type":"object"}`))
+	mustForType(t, c, cacheType("convert", "uid-1", 1, `{"type":"object"}`))
+	mustForType(t, c, cacheType("report", "uid-2", 1, `{"type":"object"}`))
 	// The reconcile request of a deleted type carries only its name.
 	c.Forget("convert")
 	if _, ok := c.entries["convert"]; ok || len(c.entries) != 1 {
@@ -95,7 +102,7 @@ func TestCacheForgetsByName(t *testing.T) {
 // free, so other types are served.
 func TestCacheCompilesWithoutTheLock(t *testing.T) {
 	c := NewCache()
-	c.ForType(cacheType("cached", "uid-0", 1, `{"type":"object"}`))
+	mustForType(t, c, cacheType("cached", "uid-0", 1, `{"type":"object"}`))
 	lockFree := false
 	c.compile = func(doc []byte) (*Schema, error) {
 		if c.mu.TryLock() {
