@@ -32,6 +32,17 @@ const (
 	LabelTenant = "asyncjob.io/tenant"
 )
 
+// Annotations the controller puts on an AsyncJob's Job. With the Job's own
+// activeDeadlineSeconds and backoffLimit they carry the limits the AsyncJob
+// runs with, so status.limits can be rebuilt from the Job when the status write
+// that follows its creation is lost.
+const (
+	// AnnotationTTLSecondsAfterFinished is how long the finished AsyncJob is kept.
+	AnnotationTTLSecondsAfterFinished = "asyncjob.io/ttl-seconds-after-finished"
+	// AnnotationPollIntervalSeconds is the Retry-After hint while the AsyncJob runs.
+	AnnotationPollIntervalSeconds = "asyncjob.io/poll-interval-seconds"
+)
+
 // AsyncJobState is the one-word summary of an AsyncJob's lifecycle.
 // +kubebuilder:validation:Enum=Pending;Running;Completed;Failed;Cancelled
 type AsyncJobState string
@@ -72,7 +83,6 @@ const (
 // Condition reasons of an AsyncJob. Failure reasons that come from the batch Job
 // (BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy, ...) are passed through as is.
 const (
-	ReasonAccepted          = "Accepted"
 	ReasonTypeNotFound      = "TypeNotFound"
 	ReasonTypeNotReady      = "TypeNotReady"
 	ReasonInvalidParameters = "InvalidParameters"
@@ -177,6 +187,28 @@ type Failure struct {
 	ExitCode *int32 `json:"exitCode,omitempty"`
 }
 
+// AppliedLimits are the limits an AsyncJob runs with: its overrides over its
+// type's defaults, within the type's maximums, fixed when its Job is created.
+// Editing or deleting the type afterwards changes none of them.
+type AppliedLimits struct {
+	// activeDeadlineSeconds of the Job; absent: the Job runs without a deadline.
+	// +optional
+	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
+
+	// backoffLimit of the Job: retries before it is marked failed.
+	// +optional
+	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
+
+	// ttlSecondsAfterFinished: how long the finished AsyncJob is kept (expireTime
+	// is completionTime plus this).
+	// +optional
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+
+	// pollIntervalSeconds: the Retry-After hint REST clients get while it runs.
+	// +optional
+	PollIntervalSeconds *int32 `json:"pollIntervalSeconds,omitempty"`
+}
+
 // AsyncJobStatus is derived by the controller from the Job and its pods.
 type AsyncJobStatus struct {
 	// state summarises the lifecycle.
@@ -198,6 +230,10 @@ type AsyncJobStatus struct {
 	// jobName is the batch Job that runs the work.
 	// +optional
 	JobName string `json:"jobName,omitempty"`
+
+	// limits are the limits the Job was created with, recorded with jobName.
+	// +optional
+	Limits *AppliedLimits `json:"limits,omitempty"`
 
 	// attempts counts the pods started so far, retries included.
 	// +optional

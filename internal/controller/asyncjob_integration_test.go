@@ -164,8 +164,8 @@ func TestIntegrationLifecycleToCompletedWithResult(t *testing.T) {
 	if got := testutil.ToFloat64(jobsFinished.WithLabelValues(jt.Name, "completed")); got != 1 {
 		t.Errorf("asyncjob_jobs_finished_total{state=completed} = %v, want 1", got)
 	}
-	if got := testutil.CollectAndCount(timeToStart, "asyncjob_time_to_start_seconds"); got == 0 {
-		t.Errorf("asyncjob_time_to_start_seconds has no series")
+	if got := histogramCount(t, timeToStart.WithLabelValues(jt.Name)); got != 1 {
+		t.Errorf("asyncjob_time_to_start_seconds{type=%s} count = %d, want 1", jt.Name, got)
 	}
 	if got := histogramCount(t, runDuration.WithLabelValues(jt.Name, "completed")); got != 1 {
 		t.Errorf("asyncjob_run_duration_seconds{state=completed} count = %d, want 1", got)
@@ -209,12 +209,16 @@ func TestIntegrationFailedWithReasonAndMessage(t *testing.T) {
 	if c := meta.FindStatusCondition(failed.Status.Conditions, asyncjobv1alpha1.ConditionFailed); c == nil || c.Reason != "BackoffLimitExceeded" {
 		t.Errorf("Failed condition %+v", c)
 	}
+	eventually(t, "a Failed event with the reason and message", func(ctx context.Context) error {
+		return expectEventKeys(ctx, ns, "bad", eventKey{corev1.EventTypeWarning, string(asyncjobv1alpha1.StateFailed), "Fail", "BackoffLimitExceeded: codec unsupported"})
+	})
 }
 
 func TestIntegrationCancelDeletesTheJobInTheForeground(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
+	jobs := watchJobCreations(t, ns)
 	jt := createReadyType(t, makeType(uniqueTypeName(t)))
 	mustCreate(t, makeAsyncJob(ns, "stop-me", jt.Name).obj())
 	job := waitJob(t, ns, "stop-me")
@@ -255,19 +259,61 @@ func TestIntegrationCancelDeletesTheJobInTheForeground(t *testing.T) {
 	}
 	// Cancelled is final: no new Job appears.
 	expectNoJobs(t, ns, "no second Job after cancellation", 2*time.Second)
+	jobs.expectCreated(t, "the only Job ever created is the cancelled one", job.UID)
+	eventually(t, "Stopping and Cancelled events", func(ctx context.Context) error {
+		return expectEventKeys(ctx, ns, "stop-me",
+			eventKey{corev1.EventTypeNormal, asyncjobv1alpha1.ReasonStopping, "Cancel", "deleting the Job and its pods (foreground)"},
+			eventKey{corev1.EventTypeNormal, string(asyncjobv1alpha1.StateCancelled), "Cancel", "the Job and its pods are gone"})
+	})
 }
 
 func TestIntegrationCancelBeforeTheTypeExistsNeverCreatesAJob(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
+	jobs := watchJobCreations(t, ns)
 	typeName := uniqueTypeName(t)
 	mustCreate(t, makeAsyncJob(ns, "early", typeName).obj())
 	waitState(t, ns, "early", asyncjobv1alpha1.StatePending)
 	requestCancel(t, ns, "early")
-	waitState(t, ns, "early", asyncjobv1alpha1.StateCancelled)
+	waitObserved(t, ns, "early", asyncjobv1alpha1.StateCancelled)
 	createReadyType(t, makeType(typeName))
+	// A finished AsyncJob is not woken by its type appearing; lose its status
+	// so that a pass must decide again, now with the type Ready.
+	aj, err := getAJ(context.Background(), ns, "early")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aj.Status = asyncjobv1alpha1.AsyncJobStatus{}
+	if err := env.Client.Status().Update(context.Background(), aj); err != nil {
+		t.Fatal(err)
+	}
+	waitObserved(t, ns, "early", asyncjobv1alpha1.StateCancelled)
 	expectNoJobs(t, ns, "no Job for a cancelled AsyncJob", 2*time.Second)
+	jobs.expectCreated(t, "no Job was ever created")
+}
+
+func TestIntegrationCreatedCancelledWithAReadyTypeNeverGetsAJob(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jobs := watchJobCreations(t, ns)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	cancelledAtBirth := makeAsyncJob(ns, "never", jt.Name).obj()
+	cancelledAtBirth.Spec.Cancel = true
+	mustCreate(t, cancelledAtBirth)
+	got := waitObserved(t, ns, "never", asyncjobv1alpha1.StateCancelled)
+	if c := meta.FindStatusCondition(got.Status.Conditions, asyncjobv1alpha1.ConditionAccepted); c == nil ||
+		c.Status != metav1.ConditionFalse || c.Reason != asyncjobv1alpha1.ReasonCancelled {
+		t.Errorf("Accepted %+v, want False/Cancelled", c)
+	}
+	// A sibling created after it gets its Job: the controller is not idle.
+	mustCreate(t, makeAsyncJob(ns, "sibling", jt.Name).obj())
+	sibling := waitJob(t, ns, "sibling")
+	jobs.expectCreated(t, "only the sibling got a Job", sibling.UID)
+	eventually(t, "an Accepted=False Cancelled warning", func(ctx context.Context) error {
+		return expectEventKeys(ctx, ns, "never", eventKey{corev1.EventTypeWarning, asyncjobv1alpha1.ReasonCancelled, "Accept", "cancelled before it started"})
+	})
 }
 
 func TestIntegrationFinishedJobCannotBeCancelled(t *testing.T) {
@@ -321,12 +367,10 @@ func TestIntegrationTTLDeletesFinishedAsyncJobInTheForeground(t *testing.T) {
 		t.Errorf("expireTime %v, want completion + 2s", failed.Status.ExpireTime)
 	}
 	// No garbage collector in envtest: a foreground deletion leaves the
-	// AsyncJob with a deletion timestamp and the foregroundDeletion finalizer.
+	// AsyncJob with a deletion timestamp and the foregroundDeletion finalizer,
+	// for good; a background deletion would remove it at once (NotFound).
 	eventually(t, "the AsyncJob is deleted in the foreground after its TTL", func(ctx context.Context) error {
 		aj, err := getAJ(ctx, ns, "short-lived")
-		if isNotFound(err) {
-			return nil
-		}
 		if err != nil {
 			return err
 		}
@@ -358,6 +402,10 @@ func TestIntegrationUnknownTypeWaitsThenStarts(t *testing.T) {
 	if len(jobs) != 0 {
 		t.Fatalf("a Job was created for an unknown type")
 	}
+	eventually(t, "a TypeNotFound warning", func(ctx context.Context) error {
+		return expectEventKeys(ctx, ns, "waiting", eventKey{corev1.EventTypeWarning, asyncjobv1alpha1.ReasonTypeNotFound, "Accept",
+			fmt.Sprintf("AsyncJobType %q does not exist; the AsyncJob starts when it does", typeName)})
+	})
 	createReadyType(t, makeType(typeName))
 	waitJob(t, ns, "waiting")
 }
@@ -366,6 +414,7 @@ func TestIntegrationInvalidParametersFailWithoutAJob(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
+	jobs := watchJobCreations(t, ns)
 	jt := createReadyType(t, makeType(uniqueTypeName(t)))
 	mustCreate(t, makeAsyncJob(ns, "invalid", jt.Name).params(`{"format":"avi"}`).obj())
 	mustCreate(t, makeAsyncJob(ns, "too-many-retries", jt.Name).overrides(asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](9)}).obj())
@@ -377,7 +426,22 @@ func TestIntegrationInvalidParametersFailWithoutAJob(t *testing.T) {
 	if f == nil || f.Reason != asyncjobv1alpha1.ReasonInvalidSpec || f.Message != "backoffLimit 9 exceeds the type's maximum of 5" {
 		t.Errorf("failure %+v", f)
 	}
+	waitObserved(t, ns, "invalid", asyncjobv1alpha1.StateFailed)
+	waitObserved(t, ns, "too-many-retries", asyncjobv1alpha1.StateFailed)
 	expectNoJobs(t, ns, "no Job for a rejected AsyncJob", time.Second)
+	// A valid sibling created after them gets its Job, and it is the only one.
+	mustCreate(t, makeAsyncJob(ns, "valid", jt.Name).obj())
+	valid := waitJob(t, ns, "valid")
+	jobs.expectCreated(t, "only the valid sibling got a Job", valid.UID)
+	eventually(t, "InvalidParameters and InvalidSpec warnings, and Failed", func(ctx context.Context) error {
+		if err := expectEventKeys(ctx, ns, "invalid",
+			eventKey{corev1.EventTypeWarning, asyncjobv1alpha1.ReasonInvalidParameters, "Accept", "/format: value must be one of 'webm', 'mp4'"},
+			eventKey{corev1.EventTypeWarning, string(asyncjobv1alpha1.StateFailed), "Fail", "InvalidParameters: /format: value must be one of 'webm', 'mp4'"}); err != nil {
+			return err
+		}
+		return expectEventKeys(ctx, ns, "too-many-retries",
+			eventKey{corev1.EventTypeWarning, asyncjobv1alpha1.ReasonInvalidSpec, "Accept", "backoffLimit 9 exceeds the type's maximum of 5"})
+	})
 }
 
 func TestIntegrationBrokenTypeIsNotReady(t *testing.T) {
@@ -410,6 +474,11 @@ func TestIntegrationBrokenTypeIsNotReady(t *testing.T) {
 		}
 		return nil
 	})
+	eventually(t, "a TypeNotReady warning", func(ctx context.Context) error {
+		return expectEventKeys(ctx, ns, "of-broken-type", eventKey{corev1.EventTypeWarning, asyncjobv1alpha1.ReasonTypeNotReady, "Accept",
+			fmt.Sprintf("AsyncJobType %q is not ready; see its Ready condition", broken.Name)})
+	})
+	expectNoJobs(t, ns, "no Job for a type that is not Ready", time.Second)
 }
 
 func TestIntegrationAPIServerRejectsSpecChanges(t *testing.T) {
@@ -462,13 +531,16 @@ func TestIntegrationRestartedControllerCreatesNoSecondJob(t *testing.T) {
 	needEnv(t)
 	stop := startController(t)
 	ns := newNamespace(t)
+	jobs := watchJobCreations(t, ns)
 	jt := createReadyType(t, makeType(uniqueTypeName(t)))
 	mustCreate(t, makeAsyncJob(ns, "survivor", jt.Name).obj())
 	first := waitJob(t, ns, "survivor")
-	eventually(t, "status records the Job", func(ctx context.Context) error {
+	createPod(t, first, "a", runningPod(time.Now().Add(-time.Second)))
+	updateJobStatus(t, first, func(s *batchv1.JobStatus) { s.Active = 1 })
+	eventually(t, "status records the Job and its one attempt", func(ctx context.Context) error {
 		aj, err := getAJ(ctx, ns, "survivor")
-		if err == nil && aj.Status.JobName == "" {
-			err = fmt.Errorf("no jobName yet")
+		if err == nil && (aj.Status.JobName == "" || aj.Status.Attempts != 1) {
+			err = fmt.Errorf("jobName %q attempts %d", aj.Status.JobName, aj.Status.Attempts)
 		}
 		return err
 	})
@@ -484,8 +556,8 @@ func TestIntegrationRestartedControllerCreatesNoSecondJob(t *testing.T) {
 	startController(t)
 	eventually(t, "the new controller adopts nothing new and records the same Job", func(ctx context.Context) error {
 		aj, err := getAJ(ctx, ns, "survivor")
-		if err != nil || aj.Status.JobName != "survivor" {
-			return fmt.Errorf("jobName %q err %v", aj.Status.JobName, err)
+		if err != nil || aj.Status.JobName != "survivor" || aj.Status.Attempts != 1 || aj.Status.State != asyncjobv1alpha1.StateRunning {
+			return fmt.Errorf("jobName %q attempts %d state %q err %v", aj.Status.JobName, aj.Status.Attempts, aj.Status.State, err)
 		}
 		return nil
 	})
@@ -496,12 +568,14 @@ func TestIntegrationRestartedControllerCreatesNoSecondJob(t *testing.T) {
 		}
 		return nil
 	})
+	jobs.expectCreated(t, "one Job created over both controllers' lifetimes", first.UID)
 }
 
-func TestIntegrationForeignJobWithTheSameNameIsLeftAlone(t *testing.T) {
+func TestIntegrationForeignJobIsLeftAloneThenItsNameIsUsed(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
+	jobs := watchJobCreations(t, ns)
 	jt := createReadyType(t, makeType(uniqueTypeName(t)))
 	foreign := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: "taken", Namespace: ns, Labels: map[string]string{"owner": "someone-else"}},
@@ -526,6 +600,120 @@ func TestIntegrationForeignJobWithTheSameNameIsLeftAlone(t *testing.T) {
 	}
 	if len(cur.OwnerReferences) != 0 || cur.ResourceVersion != foreign.ResourceVersion {
 		t.Errorf("the foreign Job was changed: owners %v, resourceVersion %s -> %s", cur.OwnerReferences, foreign.ResourceVersion, cur.ResourceVersion)
+	}
+	eventually(t, "a JobNameConflict warning", func(ctx context.Context) error {
+		return expectEventKeys(ctx, ns, "taken", eventKey{corev1.EventTypeWarning, asyncjobv1alpha1.ReasonJobNameConflict, "Accept",
+			`a Job named "taken" exists that this AsyncJob does not own; it is left alone`})
+	})
+
+	// Once its owner removes it, the AsyncJob starts. Nothing watches a foreign
+	// Job (it is not in the cache), so this is the AsyncJob's own retry.
+	if err := env.Client.Delete(context.Background(), foreign, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+		t.Fatal(err)
+	}
+	aj, _ := getAJ(context.Background(), ns, "taken")
+	var own *batchv1.Job
+	eventuallyWithin(t, "the AsyncJob's own Job replaces the foreign one", 2*conflictRetryAfter+10*time.Second, func(ctx context.Context) error {
+		own = &batchv1.Job{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(foreign), own); err != nil {
+			return err
+		}
+		if !metav1.IsControlledBy(own, aj) {
+			return fmt.Errorf("Job %s owners %v: still the foreign one", own.UID, own.OwnerReferences)
+		}
+		return nil
+	})
+	eventually(t, "Accepted=True JobCreated", func(ctx context.Context) error {
+		aj, err := getAJ(ctx, ns, "taken")
+		if err != nil {
+			return err
+		}
+		if c := meta.FindStatusCondition(aj.Status.Conditions, asyncjobv1alpha1.ConditionAccepted); c == nil || c.Status != metav1.ConditionTrue || aj.Status.JobName != "taken" {
+			return fmt.Errorf("jobName %q accepted %+v", aj.Status.JobName, c)
+		}
+		return nil
+	})
+	jobs.expectCreated(t, "the foreign Job, then the AsyncJob's own", foreign.UID, own.UID)
+}
+
+func TestIntegrationJobDeletedByOthersIsJobLost(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jobs := watchJobCreations(t, ns)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	mustCreate(t, makeAsyncJob(ns, "lost", jt.Name).obj())
+	job := waitJob(t, ns, "lost")
+	createPod(t, job, "a", runningPod(time.Now().Add(-time.Second)))
+	running := waitState(t, ns, "lost", asyncjobv1alpha1.StateRunning)
+	eventually(t, "status records the Job", func(ctx context.Context) error {
+		var err error
+		if running, err = getAJ(ctx, ns, "lost"); err == nil && running.Status.JobName != "lost" {
+			err = fmt.Errorf("jobName %q", running.Status.JobName)
+		}
+		return err
+	})
+
+	// Someone else deletes the Job (no cancellation), as kubectl does: in the
+	// background (batch/v1 would default to orphaning, which needs a garbage
+	// collector to finish). envtest has none, so its pod stays.
+	if err := env.Client.Delete(context.Background(), job, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+		t.Fatal(err)
+	}
+	lost := waitState(t, ns, "lost", asyncjobv1alpha1.StateFailed)
+	if f := lost.Status.Failure; f == nil || f.Reason != asyncjobv1alpha1.ReasonJobLost || f.Message != "the Job was deleted by someone other than asyncjob" {
+		t.Errorf("failure %+v, want JobLost", f)
+	}
+	if c := meta.FindStatusCondition(lost.Status.Conditions, asyncjobv1alpha1.ConditionFailed); c == nil || c.Status != metav1.ConditionTrue || c.Reason != asyncjobv1alpha1.ReasonJobLost {
+		t.Errorf("Failed condition %+v", c)
+	}
+	if lost.Status.CompletionTime == nil || lost.Status.ExpireTime == nil ||
+		!lost.Status.ExpireTime.Time.Equal(lost.Status.CompletionTime.Add(24*time.Hour)) {
+		t.Errorf("completionTime %v expireTime %v, want the recorded TTL of 24h after completion", lost.Status.CompletionTime, lost.Status.ExpireTime)
+	}
+	// An AsyncJob that had a Job never gets another.
+	expectNoJobs(t, ns, "no replacement Job", 2*time.Second)
+	jobs.expectCreated(t, "the lost Job was the only one", job.UID)
+	eventually(t, "a Failed event", func(ctx context.Context) error {
+		return expectEventKeys(ctx, ns, "lost", eventKey{corev1.EventTypeWarning, string(asyncjobv1alpha1.StateFailed), "Fail",
+			"JobLost: the Job was deleted by someone other than asyncjob"})
+	})
+}
+
+// TestIntegrationCompletedWaitsForALaggingPod: the Job reports completion before
+// its succeeded pod is seen; Completed comes with the result, not before it.
+func TestIntegrationCompletedWaitsForALaggingPod(t *testing.T) {
+	needEnv(t)
+	startController(t)
+	ns := newNamespace(t)
+	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	mustCreate(t, makeAsyncJob(ns, "lagging", jt.Name).obj())
+	job := waitJob(t, ns, "lagging")
+	now := time.Now().Truncate(time.Second)
+	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+		s.StartTime, s.CompletionTime, s.Succeeded = ptr.To(metav1.NewTime(now)), ptr.To(metav1.NewTime(now)), 1
+		s.Conditions = append(s.Conditions, jobCond(batchv1.JobSuccessCriteriaMet, "CompletionsReached", now), jobCond(batchv1.JobComplete, "CompletionsReached", now))
+	})
+	// attempts follow the Job's counters: a pass has seen the completed Job.
+	eventually(t, "a pass saw the completed Job", func(ctx context.Context) error {
+		aj, err := getAJ(ctx, ns, "lagging")
+		if err == nil && aj.Status.Attempts != 1 {
+			err = fmt.Errorf("attempts %d", aj.Status.Attempts)
+		}
+		return err
+	})
+	aj, err := getAJ(context.Background(), ns, "lagging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aj.Status.State.IsFinished() || aj.Status.Result != nil || aj.Status.CompletionTime != nil {
+		t.Fatalf("without its pod: state %q result %v completionTime %v, want it still unfinished", aj.Status.State, aj.Status.Result, aj.Status.CompletionTime)
+	}
+
+	createPod(t, job, "a", terminatedPod(corev1.PodSucceeded, now, 0, `{"frames":42}`))
+	done := waitState(t, ns, "lagging", asyncjobv1alpha1.StateCompleted)
+	if done.Status.Result == nil || string(done.Status.Result.Raw) != `{"frames":42}` {
+		t.Errorf("result %v, want the pod's termination message", done.Status.Result)
 	}
 }
 
@@ -576,6 +764,30 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// eventKey is what identifies an Event of an AsyncJob in these tests.
+type eventKey struct{ Type, Reason, Action, Note string }
+
+// expectEventKeys checks that events.k8s.io Events with exactly these type,
+// reason, action and note were recorded for the AsyncJob.
+func expectEventKeys(ctx context.Context, ns, name string, want ...eventKey) error {
+	list := &eventsv1.EventList{}
+	if err := env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	var seen []eventKey
+	for _, e := range list.Items {
+		if e.Regarding.Name == name && e.Regarding.Kind == "AsyncJob" {
+			seen = append(seen, eventKey{e.Type, e.Reason, e.Action, e.Note})
+		}
+	}
+	for _, w := range want {
+		if !slices.Contains(seen, w) {
+			return fmt.Errorf("no event %+v; saw %+v", w, seen)
+		}
+	}
+	return nil
 }
 
 // expectEvents checks that events.k8s.io Events with these reasons were

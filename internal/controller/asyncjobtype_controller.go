@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
@@ -47,13 +48,16 @@ type AsyncJobTypeReconciler struct {
 func (r *AsyncJobTypeReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	t := &asyncjobv1alpha1.AsyncJobType{}
 	if err := r.Client.Get(ctx, req.NamespacedName, t); err != nil {
-		if client.IgnoreNotFound(err) == nil {
+		if apierrors.IsNotFound(err) {
+			// Deleted, seen as a Delete event or, after the watch was down, as
+			// absent from the relist: either way only the name is left.
+			r.Schemas.Forget(req.Name)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, err
 	}
 	if !t.DeletionTimestamp.IsZero() {
-		r.Schemas.Forget(t.UID)
+		r.Schemas.Forget(t.Name)
 		return reconcile.Result{}, nil
 	}
 	ready := readyCondition(t, r.Schemas)

@@ -17,6 +17,8 @@ limitations under the License.
 package controller
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -172,6 +174,26 @@ func TestReadyCondition(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got, opts...); diff != "" {
 				t.Errorf("readyCondition() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReadyConditionRefusesReferencesOutsideTheSchema: a $ref to a real,
+// valid schema file is refused, so the controller reads no file it is pointed at.
+func TestReadyConditionRefusesReferencesOutsideTheSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "format.schema.json")
+	if err := os.WriteFile(path, []byte(`{"type":"object","required":["format"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, ref := range map[string]string{"file URL": "file://" + path, "https URL": "https://example.com/schema.json"} {
+		t.Run(name, func(t *testing.T) {
+			jt := readyType()
+			jt.Spec.ParametersSchema = &apiextensionsv1.JSON{Raw: []byte(`{"$ref":"` + ref + `"}`)}
+			got := readyCondition(jt, paramschema.NewCache())
+			want := `$ref to "` + ref + `": only references within the schema are allowed`
+			if got.Status != metav1.ConditionFalse || got.Reason != asyncjobv1alpha1.ReasonInvalidSchema || !strings.Contains(got.Message, want) {
+				t.Errorf("Ready = %s/%s %q, want False/InvalidSchema saying %q", got.Status, got.Reason, got.Message, want)
 			}
 		})
 	}

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -130,6 +132,24 @@ func waitState(t *testing.T, ns, name string, want asyncjobv1alpha1.AsyncJobStat
 		}
 		if aj.Status.State != want {
 			return fmt.Errorf("state %q, conditions %+v", aj.Status.State, aj.Status.Conditions)
+		}
+		return nil
+	})
+	return aj
+}
+
+// waitObserved waits for the AsyncJob to reach a state with a status derived
+// from its current generation: proof that a pass has seen its latest spec.
+func waitObserved(t *testing.T, ns, name string, want asyncjobv1alpha1.AsyncJobState) *asyncjobv1alpha1.AsyncJob {
+	t.Helper()
+	var aj *asyncjobv1alpha1.AsyncJob
+	eventually(t, fmt.Sprintf("AsyncJob reaches %s for its current generation", want), func(ctx context.Context) error {
+		var err error
+		if aj, err = getAJ(ctx, ns, name); err != nil {
+			return err
+		}
+		if aj.Status.State != want || aj.Status.ObservedGeneration != aj.Generation {
+			return fmt.Errorf("state %q observedGeneration %d generation %d", aj.Status.State, aj.Status.ObservedGeneration, aj.Generation)
 		}
 		return nil
 	})
@@ -240,4 +260,74 @@ func mustJSON(t *testing.T, raw []byte) map[string]any {
 // rather than float64.
 func jsonUnmarshalNumbers(raw []byte, into any) error {
 	return utiljson.Unmarshal(raw, into)
+}
+
+// jobWatch records every Job created in a namespace from the moment it starts,
+// so a Job deleted and re-created under the same name counts twice, which a
+// list at the end cannot show.
+type jobWatch struct {
+	mu      sync.Mutex
+	created []types.UID
+	ended   bool
+}
+
+// watchJobCreations starts a watch on the namespace's Jobs; call it before
+// anything can create one.
+func watchJobCreations(t *testing.T, ns string) *jobWatch {
+	t.Helper()
+	wc, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := wc.Watch(ctx, &batchv1.JobList{}, client.InNamespace(ns))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	jw := &jobWatch{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.ResultChan() {
+			if job, ok := ev.Object.(*batchv1.Job); ok && ev.Type == watch.Added {
+				jw.mu.Lock()
+				jw.created = append(jw.created, job.UID)
+				jw.mu.Unlock()
+			}
+		}
+		jw.mu.Lock()
+		jw.ended = true
+		jw.mu.Unlock()
+	}()
+	t.Cleanup(func() {
+		w.Stop()
+		cancel()
+		<-done
+	})
+	return jw
+}
+
+// Created returns the UIDs of the Jobs created so far, in order. It fails the
+// test when the watch ended early: then it may have missed some.
+func (jw *jobWatch) Created(t *testing.T) []types.UID {
+	t.Helper()
+	jw.mu.Lock()
+	defer jw.mu.Unlock()
+	if jw.ended {
+		t.Fatal("the Job watch ended before the test did: creations may have been missed")
+	}
+	return slices.Clone(jw.created)
+}
+
+// expectCreated waits until the watch has seen exactly want Job creations;
+// with want the UIDs of Jobs the test knows exist, it proves no other was made.
+func (jw *jobWatch) expectCreated(t *testing.T, what string, want ...types.UID) {
+	t.Helper()
+	eventually(t, what, func(context.Context) error {
+		if got := jw.Created(t); !slices.Equal(got, want) {
+			return fmt.Errorf("Jobs created %v, want %v", got, want)
+		}
+		return nil
+	})
 }

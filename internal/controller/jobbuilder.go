@@ -66,10 +66,12 @@ func buildJob(aj *asyncjobv1alpha1.AsyncJob, jobType *asyncjobv1alpha1.AsyncJobT
 	job := &batchv1.Job{
 		TypeMeta: metav1.TypeMeta{APIVersion: batchv1.SchemeGroupVersion.String(), Kind: "Job"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        jobName(aj),
-			Namespace:   aj.Namespace,
-			Labels:      merged(tmpl.Labels, labels),
-			Annotations: tmpl.Annotations,
+			Name:      jobName(aj),
+			Namespace: aj.Namespace,
+			Labels:    merged(tmpl.Labels, labels),
+			// The limits the Job's spec cannot carry, so that status.limits can be
+			// rebuilt from the Job alone.
+			Annotations: withLimitAnnotations(tmpl.Annotations, limits),
 			// Controller reference with blockOwnerDeletion: foreground deletion of
 			// the AsyncJob waits for the Job (and, through the Job, its pods).
 			OwnerReferences: []metav1.OwnerReference{

@@ -89,7 +89,7 @@ func builderAsyncJob(params string, labels map[string]string) *asyncjobv1alpha1.
 }
 
 // wantBuiltJob is the Job builderType gives for builderAsyncJob with
-// parameters {"format":"csv"} and no limits; cases adjust it.
+// parameters {"format":"csv"} and defaultLimits; cases adjust it.
 func wantBuiltJob(labels map[string]string) *batchv1.Job {
 	ours := []corev1.EnvVar{
 		{Name: EnvID, Value: "report-1"},
@@ -109,10 +109,13 @@ func wantBuiltJob(labels map[string]string) *batchv1.Job {
 	return &batchv1.Job{
 		TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        "report-1",
-			Namespace:   "team-a",
-			Labels:      jobLabels,
-			Annotations: map[string]string{"example.com/owner": "data-team"},
+			Name:      "report-1",
+			Namespace: "team-a",
+			Labels:    jobLabels,
+			Annotations: map[string]string{
+				"example.com/owner": "data-team",
+				asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "86400",
+			},
 			OwnerReferences: []metav1.OwnerReference{{
 				APIVersion:         "asyncjob.io/v1alpha1",
 				Kind:               "AsyncJob",
@@ -148,6 +151,9 @@ func wantBuiltJob(labels map[string]string) *batchv1.Job {
 	}
 }
 
+// defaultLimits are the limits of an AsyncJob whose type sets none.
+var defaultLimits = effectiveLimits{TTLSecondsAfterFinished: DefaultTTLSecondsAfterFinished}
+
 func TestBuildJob(t *testing.T) {
 	base := map[string]string{
 		asyncjobv1alpha1.LabelName: "report-1",
@@ -171,31 +177,52 @@ func TestBuildJob(t *testing.T) {
 			name:    "no limits: name, owner, labels, restartPolicy and env; the template's backoffLimit stays",
 			aj:      builderAsyncJob(`{"format":"csv"}`, nil),
 			jobType: builderType(),
-			limits:  effectiveLimits{TTLSecondsAfterFinished: DefaultTTLSecondsAfterFinished},
+			limits:  defaultLimits,
 			want:    wantBuiltJob(base),
 		},
 		{
-			name:    "deadline and retries come from the limits",
+			name:    "deadline and retries come from the limits; TTL and poll hint are annotations",
 			aj:      builderAsyncJob(`{"format":"csv"}`, nil),
 			jobType: builderType(),
-			limits:  effectiveLimits{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(0)), TTLSecondsAfterFinished: 60},
+			limits: effectiveLimits{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(0)), TTLSecondsAfterFinished: 60,
+				PollIntervalSeconds: 7},
 			want: func() *batchv1.Job {
 				j := wantBuiltJob(base)
 				j.Spec.ActiveDeadlineSeconds = new(int64(600))
 				j.Spec.BackoffLimit = new(int32(0))
+				j.Annotations[asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished] = "60"
+				j.Annotations[asyncjobv1alpha1.AnnotationPollIntervalSeconds] = "7"
 				return j
+			}(),
+		},
+		{
+			name: "a template annotation cannot spoof the limits",
+			aj:   builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: func() *asyncjobv1alpha1.AsyncJobType {
+				jt := builderType()
+				jt.Spec.Template.Annotations[asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished] = "1"
+				jt.Spec.Template.Annotations[asyncjobv1alpha1.AnnotationPollIntervalSeconds] = "1"
+				return jt
+			}(),
+			limits: effectiveLimits{TTLSecondsAfterFinished: 0},
+			want: func() *batchv1.Job {
+				j := wantBuiltJob(base)
+				j.Annotations[asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished] = "0"
+				return j // and no poll hint: the type sets none
 			}(),
 		},
 		{
 			name:    "tenant label is copied to the Job and its pods",
 			aj:      builderAsyncJob(`{"format":"csv"}`, map[string]string{asyncjobv1alpha1.LabelTenant: "acme", "unrelated": "x"}),
 			jobType: builderType(),
+			limits:  defaultLimits,
 			want:    wantBuiltJob(withTenant),
 		},
 		{
 			name:    "an empty tenant label is not copied",
 			aj:      builderAsyncJob(`{"format":"csv"}`, map[string]string{asyncjobv1alpha1.LabelTenant: ""}),
 			jobType: builderType(),
+			limits:  defaultLimits,
 			want:    wantBuiltJob(base),
 		},
 		{
@@ -206,12 +233,14 @@ func TestBuildJob(t *testing.T) {
 					Containers: []corev1.Container{{Name: "main", Image: "example.com/main:1"}},
 				}}},
 			}}},
+			limits: defaultLimits,
 			want: &batchv1.Job{
 				TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 				ObjectMeta: metav1.ObjectMeta{
-					Name:      "report-1",
-					Namespace: "team-a",
-					Labels:    base,
+					Name:        "report-1",
+					Namespace:   "team-a",
+					Labels:      base,
+					Annotations: map[string]string{asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "86400"},
 					OwnerReferences: []metav1.OwnerReference{{
 						APIVersion: "asyncjob.io/v1alpha1", Kind: "AsyncJob", Name: "report-1", UID: "aj-uid",
 						Controller: new(true), BlockOwnerDeletion: new(true),

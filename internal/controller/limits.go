@@ -18,6 +18,9 @@ package controller
 
 import (
 	"fmt"
+	"strconv"
+
+	batchv1 "k8s.io/api/batch/v1"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 )
@@ -34,6 +37,8 @@ type effectiveLimits struct {
 	ActiveDeadlineSeconds   *int64
 	BackoffLimit            *int32
 	TTLSecondsAfterFinished int32
+	// PollIntervalSeconds is the type's Retry-After hint; 0 when it has none.
+	PollIntervalSeconds int32
 }
 
 // resolveLimits applies an AsyncJob's overrides over its type's defaults and checks
@@ -49,6 +54,7 @@ func resolveLimits(overrides *asyncjobv1alpha1.JobLimits, t *asyncjobv1alpha1.As
 		ActiveDeadlineSeconds:   pick(o.ActiveDeadlineSeconds, d.ActiveDeadlineSeconds),
 		BackoffLimit:            pick(o.BackoffLimit, d.BackoffLimit),
 		TTLSecondsAfterFinished: DefaultTTLSecondsAfterFinished,
+		PollIntervalSeconds:     t.PollIntervalSeconds,
 	}
 	if ttl := pick(o.TTLSecondsAfterFinished, d.TTLSecondsAfterFinished); ttl != nil {
 		out.TTLSecondsAfterFinished = *ttl
@@ -94,4 +100,48 @@ func atMost[T int32 | int64](field string, v, maximum *T) error {
 		return fmt.Errorf("%s %d exceeds the type's maximum of %d", field, *v, *maximum)
 	}
 	return nil
+}
+
+// appliedLimits reads the limits an AsyncJob runs with off its Job: deadline and
+// retries from the Job's spec (as the API server defaulted it), TTL and poll
+// hint from the annotations buildJob stamps. A Job is created with all of them
+// in one write, so they survive a lost status write; a Job created before the
+// annotations existed lacks those two (nil).
+func appliedLimits(job *batchv1.Job) *asyncjobv1alpha1.AppliedLimits {
+	l := &asyncjobv1alpha1.AppliedLimits{
+		TTLSecondsAfterFinished: annotationInt32(job, asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished),
+		PollIntervalSeconds:     annotationInt32(job, asyncjobv1alpha1.AnnotationPollIntervalSeconds),
+	}
+	if d := job.Spec.ActiveDeadlineSeconds; d != nil {
+		l.ActiveDeadlineSeconds = new(*d)
+	}
+	if b := job.Spec.BackoffLimit; b != nil {
+		l.BackoffLimit = new(*b)
+	}
+	return l
+}
+
+// withLimitAnnotations adds the annotations that carry the limits the Job's
+// spec cannot to a template's annotations; the template cannot set them.
+func withLimitAnnotations(template map[string]string, l effectiveLimits) map[string]string {
+	a := merged(template, map[string]string{
+		asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: strconv.FormatInt(int64(l.TTLSecondsAfterFinished), 10),
+	})
+	delete(a, asyncjobv1alpha1.AnnotationPollIntervalSeconds)
+	if l.PollIntervalSeconds > 0 {
+		a[asyncjobv1alpha1.AnnotationPollIntervalSeconds] = strconv.FormatInt(int64(l.PollIntervalSeconds), 10)
+	}
+	return a
+}
+
+func annotationInt32(job *batchv1.Job, key string) *int32 {
+	v, ok := job.Annotations[key]
+	if !ok {
+		return nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 0 {
+		return nil // not ours to guess: fall back as for a Job without it
+	}
+	return new(int32(n))
 }

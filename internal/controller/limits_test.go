@@ -20,6 +20,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 )
@@ -91,6 +93,11 @@ func TestResolveLimits(t *testing.T) {
 				ActiveDeadlineSeconds: new(int64(3600)), BackoffLimit: new(int32(10)), TTLSecondsAfterFinished: new(int32(7200)),
 			}},
 			want: effectiveLimits{ActiveDeadlineSeconds: new(int64(3600)), BackoffLimit: new(int32(10)), TTLSecondsAfterFinished: 7200},
+		},
+		{
+			name: "the type's poll hint is carried along",
+			spec: asyncjobv1alpha1.AsyncJobTypeSpec{PollIntervalSeconds: 7},
+			want: effectiveLimits{TTLSecondsAfterFinished: DefaultTTLSecondsAfterFinished, PollIntervalSeconds: 7},
 		},
 		{
 			name:      "deadline override above the maximum",
@@ -232,6 +239,63 @@ func TestValidateTypeLimits(t *testing.T) {
 			}
 			if err == nil || err.Error() != tc.wantErr {
 				t.Fatalf("validateTypeLimits() error = %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestAppliedLimits(t *testing.T) {
+	cases := []struct {
+		name string
+		job  *batchv1.Job
+		want *asyncjobv1alpha1.AppliedLimits
+	}{
+		{
+			name: "a Job buildJob made, as the API server returns it",
+			job: &batchv1.Job{
+				ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+					asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "60", asyncjobv1alpha1.AnnotationPollIntervalSeconds: "5",
+					"example.com/other": "x",
+				}},
+				Spec: batchv1.JobSpec{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(6))},
+			},
+			want: &asyncjobv1alpha1.AppliedLimits{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(6)),
+				TTLSecondsAfterFinished: new(int32(60)), PollIntervalSeconds: new(int32(5))},
+		},
+		{
+			name: "a TTL of 0 is a TTL",
+			job: &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+				asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "0"}}},
+			want: &asyncjobv1alpha1.AppliedLimits{TTLSecondsAfterFinished: new(int32(0))},
+		},
+		{
+			name: "annotations that are not a number of seconds are not guessed at",
+			job: &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+				asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "-1", asyncjobv1alpha1.AnnotationPollIntervalSeconds: "5s"}}},
+			want: &asyncjobv1alpha1.AppliedLimits{},
+		},
+		{
+			name: "a Job without the annotations (created before them)",
+			job:  &batchv1.Job{Spec: batchv1.JobSpec{BackoffLimit: new(int32(2))}},
+			want: &asyncjobv1alpha1.AppliedLimits{BackoffLimit: new(int32(2))},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tc.job.DeepCopy()
+			got := appliedLimits(tc.job)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("appliedLimits() mismatch (-want +got):\n%s", diff)
+			}
+			// The limits are the AsyncJob's own: no pointer into the Job.
+			if got.BackoffLimit != nil {
+				*got.BackoffLimit = 99
+			}
+			if got.ActiveDeadlineSeconds != nil {
+				*got.ActiveDeadlineSeconds = 99
+			}
+			if diff := cmp.Diff(before, tc.job); diff != "" {
+				t.Errorf("appliedLimits() shares memory with the Job (-before +after):\n%s", diff)
 			}
 		})
 	}

@@ -35,7 +35,8 @@ import (
 // already caps the message at 4 KiB, this guards against other runtimes.
 const maxResultBytes = 4096
 
-// observation is what one Reconcile pass saw (and decided) about an AsyncJob.
+// observation is what deriveStatus derives an AsyncJob's status from: what one
+// pass observed, and what decide made of it.
 type observation struct {
 	Generation int64
 	// Accepted is the Accepted condition: whether the type exists, is ready, and
@@ -52,7 +53,9 @@ type observation struct {
 	Pods []corev1.Pod
 	// CancelRequested mirrors spec.cancel.
 	CancelRequested bool
-	// TTL is how long a finished AsyncJob is kept.
+	// TTL is how long a finished AsyncJob is kept when it has no recorded
+	// limits (it never had a Job, or its Job predates the TTL annotation):
+	// from its type as it is now, else the default.
 	TTL time.Duration
 	// ResultContainer is the container whose termination message is the result.
 	ResultContainer string
@@ -76,6 +79,11 @@ func deriveStatus(prev asyncjobv1alpha1.AsyncJobStatus, obs observation, now met
 	if obs.Job != nil {
 		s.JobName = obs.Job.Name
 		s.Attempts = attempts(obs.Job)
+		if s.Limits == nil {
+			// Recorded once, from the Job: from then on the limits are the
+			// AsyncJob's own, whatever happens to its type.
+			s.Limits = appliedLimits(obs.Job)
+		}
 	}
 	setCondition(&s, obs.Accepted, obs.Generation, now)
 
@@ -139,7 +147,11 @@ func finish(s *asyncjobv1alpha1.AsyncJobStatus, state asyncjobv1alpha1.AsyncJobS
 	if s.CompletionTime == nil {
 		s.CompletionTime = &at
 	}
-	expire := metav1.NewTime(s.CompletionTime.Add(obs.TTL))
+	ttl := obs.TTL
+	if s.Limits != nil && s.Limits.TTLSecondsAfterFinished != nil {
+		ttl = time.Duration(*s.Limits.TTLSecondsAfterFinished) * time.Second
+	}
+	expire := metav1.NewTime(s.CompletionTime.Add(ttl))
 	s.ExpireTime = &expire
 	setCondition(s, cond(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, "the AsyncJob finished"), obs.Generation, at)
 }

@@ -62,7 +62,7 @@ func condAt(typ string, status bool, reason, message string, at metav1.Time) met
 	return c
 }
 
-// Conditions as observeAndAct hands them over (no generation, no time).
+// Conditions as decide hands them over (no generation, no time).
 var (
 	acceptedJobCreated = metav1.Condition{Type: asyncjobv1alpha1.ConditionAccepted, Status: metav1.ConditionTrue,
 		Reason: asyncjobv1alpha1.ReasonJobCreated, Message: "the Job was created"}
@@ -85,8 +85,21 @@ const (
 // statusJob builds the AsyncJob's batch Job in the state a test needs.
 type statusJob struct{ batchv1.Job }
 
+// newStatusJob is a Job as buildJob makes it and the API server defaults it:
+// with the limits of statusLimits.
 func newStatusJob() *statusJob {
-	return &statusJob{batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "report-1", Namespace: "team-a"}}}
+	return &statusJob{batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: "report-1", Namespace: "team-a", Annotations: map[string]string{
+			asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "3600", asyncjobv1alpha1.AnnotationPollIntervalSeconds: "5",
+		}},
+		Spec: batchv1.JobSpec{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(2))},
+	}}
+}
+
+// statusLimits are the limits newStatusJob carries; its TTL is statusTTL.
+func statusLimits() *asyncjobv1alpha1.AppliedLimits {
+	return &asyncjobv1alpha1.AppliedLimits{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(2)),
+		TTLSecondsAfterFinished: new(int32(3600)), PollIntervalSeconds: new(int32(5))}
 }
 
 func (j *statusJob) suspend() *statusJob { j.Spec.Suspend = new(true); return j }
@@ -167,6 +180,7 @@ func runningPrev() asyncjobv1alpha1.AsyncJobStatus {
 		State:              asyncjobv1alpha1.StateRunning,
 		ObservedGeneration: 1,
 		JobName:            "report-1",
+		Limits:             statusLimits(),
 		Attempts:           1,
 		StartTime:          agoPtr(10 * time.Minute),
 		Conditions: []metav1.Condition{
@@ -211,6 +225,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StatePending,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Conditions: []metav1.Condition{
 						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
 						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonWaiting, msgWaiting, statusNow),
@@ -227,6 +242,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StatePending,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Attempts:           1,
 					Conditions: []metav1.Condition{
 						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
@@ -243,6 +259,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StatePending,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Conditions: []metav1.Condition{
 						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
 						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonSuspended, msgSuspended, statusNow),
@@ -259,6 +276,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StateRunning,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Attempts:           3,
 					StartTime:          agoPtr(5 * time.Minute),
 					Conditions: []metav1.Condition{
@@ -280,6 +298,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StateRunning,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Attempts:           2,
 					StartTime:          agoPtr(8 * time.Minute),
 					Conditions: []metav1.Condition{
@@ -355,6 +374,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StateCompleted,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Attempts:           1,
 					StartTime:          agoPtr(2 * time.Minute),
 					CompletionTime:     agoPtr(time.Minute),
@@ -472,6 +492,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StateFailed,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Attempts:           1,
 					StartTime:          agoPtr(2 * time.Minute),
 					CompletionTime:     agoPtr(30 * time.Second),
@@ -498,6 +519,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StateFailed,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Attempts:           1,
 					StartTime:          agoPtr(2 * time.Minute),
 					CompletionTime:     agoPtr(30 * time.Second),
@@ -525,6 +547,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StateFailed,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Attempts:           1,
 					StartTime:          agoPtr(2 * time.Minute),
 					CompletionTime:     agoPtr(30 * time.Second),
@@ -555,6 +578,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StateFailed,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Attempts:           1,
 					StartTime:          agoPtr(2 * time.Minute),
 					CompletionTime:     agoPtr(30 * time.Second),
@@ -597,6 +621,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StateFailed,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					CompletionTime:     agoPtr(30 * time.Second),
 					ExpireTime:         laterPtr(ago(30*time.Second), statusTTL),
 					Failure:            &asyncjobv1alpha1.Failure{Reason: asyncjobv1alpha1.ReasonJobFailed},
@@ -655,6 +680,7 @@ func TestDeriveStatus(t *testing.T) {
 					State:              asyncjobv1alpha1.StatePending,
 					ObservedGeneration: statusGen,
 					JobName:            "report-1",
+					Limits:             statusLimits(),
 					Conditions: []metav1.Condition{
 						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
 						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonWaiting, msgWaiting, statusNow),
@@ -754,6 +780,118 @@ func TestDeriveStatus(t *testing.T) {
 				return s
 			},
 		},
+		{
+			name: "limits recorded earlier stay: the type's TTL now (obs.TTL) and the Job's annotations do not move expireTime",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: 10 * time.Minute, ResultContainer: resultName,
+				Job: func() *batchv1.Job {
+					j := newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj()
+					j.Annotations[asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished] = "60"
+					return j
+				}(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					terminated(resultName, 0, `{"ok":true}`, ago(time.Minute)).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateCompleted
+				s.ObservedGeneration = statusGen
+				s.CompletionTime = agoPtr(time.Minute)
+				s.ExpireTime = laterPtr(ago(time.Minute), time.Hour) // the recorded 3600 s
+				s.Result = rawJSON(`{"ok":true}`)
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionComplete, true, asyncjobv1alpha1.ReasonJobComplete, msgComplete, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "no limits recorded (the status write after the create was lost): rebuilt from the Job, which sets the TTL",
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: 10 * time.Minute, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 0, 1).failed("DeadlineExceeded", "", ago(time.Minute)).obj()},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateFailed,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Limits:             statusLimits(),
+					Attempts:           1,
+					CompletionTime:     agoPtr(time.Minute),
+					ExpireTime:         laterPtr(ago(time.Minute), time.Hour),
+					Failure:            &asyncjobv1alpha1.Failure{Reason: "DeadlineExceeded"},
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(time.Minute)),
+						condAt(asyncjobv1alpha1.ConditionFailed, true, "DeadlineExceeded", "", statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "a Job from before the limit annotations: deadline and retries from its spec, the TTL from the type now",
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: 10 * time.Minute, ResultContainer: resultName,
+				Job: func() *batchv1.Job {
+					j := newStatusJob().counts(0, 0, 1).failed("DeadlineExceeded", "", ago(time.Minute)).obj()
+					j.Annotations = map[string]string{asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "not a number"}
+					return j
+				}()},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateFailed,
+					ObservedGeneration: statusGen,
+					JobName:            "report-1",
+					Limits:             &asyncjobv1alpha1.AppliedLimits{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(2))},
+					Attempts:           1,
+					CompletionTime:     agoPtr(time.Minute),
+					ExpireTime:         laterPtr(ago(time.Minute), 10*time.Minute),
+					Failure:            &asyncjobv1alpha1.Failure{Reason: "DeadlineExceeded"},
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(time.Minute)),
+						condAt(asyncjobv1alpha1.ConditionFailed, true, "DeadlineExceeded", "", statusNow),
+					},
+				}
+			},
+		},
+		{
+			name: "the Job is lost: the TTL is the recorded one, not the type's now",
+			prev: runningPrev(),
+			obs:  observation{Generation: statusGen, Accepted: acceptedJobCreated, JobLost: true, TTL: 10 * time.Minute},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.State = asyncjobv1alpha1.StateFailed
+				s.ObservedGeneration = statusGen
+				s.CompletionTime = &statusNow
+				s.ExpireTime = laterPtr(statusNow, time.Hour)
+				s.Failure = &asyncjobv1alpha1.Failure{Reason: asyncjobv1alpha1.ReasonJobLost, Message: msgJobLost}
+				s.Conditions = []metav1.Condition{
+					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+					condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, statusNow),
+					condAt(asyncjobv1alpha1.ConditionFailed, true, asyncjobv1alpha1.ReasonJobLost, msgJobLost, statusNow),
+				}
+				return s
+			},
+		},
+		{
+			name: "cancelled before it started: no limits recorded, the TTL is the type's now",
+			obs: observation{Generation: statusGen, CancelRequested: true, TTL: 10 * time.Minute,
+				Accepted: metav1.Condition{Type: asyncjobv1alpha1.ConditionAccepted, Status: metav1.ConditionFalse,
+					Reason: asyncjobv1alpha1.ReasonCancelled, Message: "cancelled before it started"}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				return asyncjobv1alpha1.AsyncJobStatus{
+					State:              asyncjobv1alpha1.StateCancelled,
+					ObservedGeneration: statusGen,
+					CompletionTime:     &statusNow,
+					ExpireTime:         laterPtr(statusNow, 10*time.Minute),
+					Conditions: []metav1.Condition{
+						condAt(asyncjobv1alpha1.ConditionAccepted, false, asyncjobv1alpha1.ReasonCancelled, "cancelled before it started", statusNow),
+						condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, statusNow),
+						condAt(asyncjobv1alpha1.ConditionCancelled, true, asyncjobv1alpha1.ReasonCancelled, msgCancelled, statusNow),
+					},
+				}
+			},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -778,6 +916,7 @@ func completedPrev() asyncjobv1alpha1.AsyncJobStatus {
 		State:              asyncjobv1alpha1.StateCompleted,
 		ObservedGeneration: 2,
 		JobName:            "report-1",
+		Limits:             statusLimits(),
 		Attempts:           1,
 		StartTime:          agoPtr(20 * time.Minute),
 		CompletionTime:     agoPtr(10 * time.Minute),

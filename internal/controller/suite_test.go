@@ -76,6 +76,13 @@ func needEnv(t *testing.T) {
 // returned stop is called (also at the end of the test).
 func startController(t *testing.T) (stop func()) {
 	t.Helper()
+	_, stop = startManager(t)
+	return stop
+}
+
+// startManager is startController that also returns the running manager.
+func startManager(t *testing.T) (_ ctrl.Manager, stop func()) {
+	t.Helper()
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:  env.Scheme,
 		Cache:   CacheOptions(),
@@ -103,7 +110,7 @@ func startController(t *testing.T) (stop func()) {
 		}
 	}
 	t.Cleanup(stop)
-	return stop
+	return mgr, stop
 }
 
 var nsCounter atomic.Int32
@@ -130,11 +137,22 @@ func mustCreate(t *testing.T, o client.Object) {
 // they do not measure speed.
 func eventually(t *testing.T, what string, cond func(ctx context.Context) error) {
 	t.Helper()
+	eventuallyWithin(t, what, 30*time.Second, cond)
+}
+
+// eventuallyWithin is eventually with a bound of its own, for what waits on
+// one of the controller's own delays (which the default bound would not cover).
+func eventuallyWithin(t *testing.T, what string, timeout time.Duration, cond func(ctx context.Context) error) {
+	t.Helper()
 	var last error
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true,
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, timeout, true,
 		func(ctx context.Context) (bool, error) {
-			last = cond(ctx)
-			return last == nil, nil
+			err := cond(ctx)
+			if err != nil && ctx.Err() != nil && last != nil {
+				return false, nil // the deadline cut this try short: keep the last real answer
+			}
+			last = err
+			return err == nil, nil
 		})
 	if err != nil {
 		t.Fatalf("%s: %v", what, last)

@@ -17,6 +17,9 @@ limitations under the License.
 package paramschema
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -100,5 +103,37 @@ func TestCompile(t *testing.T) {
 	s, _ := Compile(nil)
 	if errs := s.Validate([]byte(`[1]`)); len(errs) != 1 {
 		t.Errorf("the default schema should reject a non-object, got %v", errs)
+	}
+}
+
+// refusal is what Compile says about a $ref outside the schema.
+const refusal = "only references within the schema are allowed"
+
+// TestCompileRefusesReferencesOutsideTheSchema: the referenced file exists and
+// is a valid JSON Schema, so only the refusing loader stops the compiler from
+// reading it (its default loader reads file:// URLs).
+func TestCompileRefusesReferencesOutsideTheSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.schema.json")
+	if err := os.WriteFile(path, []byte(`{"type":"object","properties":{"format":{"type":"string"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, ref := range map[string]string{
+		"file URL":  "file://" + path,
+		"https URL": "https://example.com/s.json",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Compile([]byte(`{"$ref":"` + ref + `"}`))
+			if err == nil || !strings.Contains(err.Error(), refusal) || !strings.Contains(err.Error(), ref) {
+				t.Errorf("Compile($ref %s) error = %v, want one naming the URL and saying %q", ref, err, refusal)
+			}
+		})
+	}
+	// References within the schema still work.
+	s, err := Compile([]byte(`{"$defs":{"f":{"enum":["webm"]}},"type":"object","properties":{"format":{"$ref":"#/$defs/f"}}}`))
+	if err != nil {
+		t.Fatalf("a local $ref: %v", err)
+	}
+	if errs := s.Validate([]byte(`{"format":"avi"}`)); len(errs) != 1 || errs[0].Pointer != "/format" {
+		t.Errorf("a local $ref is not applied: %v", errs)
 	}
 }
