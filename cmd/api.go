@@ -113,13 +113,13 @@ func runAPI(args []string) error {
 	var auth httpapi.Authenticator
 	switch f.authMode {
 	case "apikey":
-		auth = &httpapi.APIKeyAuthenticator{Reader: cache, Secret: *secretRef}
+		auth = &httpapi.APIKeyAuthenticator{Secret: *secretRef}
 	case "tokenreview":
 		var aud []string
 		if f.tokenAudiences != "" {
 			aud = strings.Split(f.tokenAudiences, ",")
 		}
-		auth = &httpapi.TokenReviewAuthenticator{Client: direct, Audiences: aud}
+		auth = &httpapi.TokenReviewAuthenticator{Audiences: aud}
 	case "none":
 		log.Info("WARNING: authentication is disabled (--auth-mode=none); every request acts as one tenant. Use this for local development only.", "tenant", f.noAuthTenant)
 		auth = httpapi.NoAuthenticator{Tenant: f.noAuthTenant}

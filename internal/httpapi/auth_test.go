@@ -98,7 +98,7 @@ func TestAPIKeyRotation(t *testing.T) {
 // its namespace is the tenant.
 func TestTokenReview(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
-		c.Authenticator = &TokenReviewAuthenticator{Client: c.Client}
+		c.Authenticator = &TokenReviewAuthenticator{}
 	})
 	ctx := context.Background()
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: h.tenantA, Name: "client"}}

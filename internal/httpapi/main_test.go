@@ -136,7 +136,7 @@ func newHarnessWithConfig(t *testing.T, restCfg *rest.Config, opts ...harnessOpt
 	h.must(err)
 	cfg := Config{
 		Cache: c, APIReader: direct, Client: direct,
-		Authenticator: &APIKeyAuthenticator{Reader: c, Secret: secretRef},
+		Authenticator: &APIKeyAuthenticator{Secret: secretRef},
 		Tenants:       tenants,
 		KubeTimeout:   5 * time.Second,
 		Log:           testr.New(t),
@@ -332,7 +332,6 @@ func (h *harness) sibling(t *testing.T) *harness {
 	h.must(StartCache(ctx, c, true))
 	cfg := h.server.cfg
 	cfg.Cache = c
-	cfg.Authenticator = &APIKeyAuthenticator{Reader: c, Secret: auth.Secret}
 	cfg.Registerer, cfg.Gatherer = nil, nil
 	s, err := New(cfg)
 	h.must(err)

@@ -59,7 +59,7 @@ func TestFromKube(t *testing.T) {
 		{newError(ProblemJobNotFound, "x"), ProblemJobNotFound},
 	}
 	for _, tc := range cases {
-		got := classify(fromKube(tc.err))
+		got := classify(fromKube(tc.err, kubeAnswers{}))
 		if got.kind != tc.want {
 			t.Errorf("%v: %s, want %s", tc.err, got.kind.Code, tc.want.Code)
 		}

@@ -27,8 +27,6 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/asyncjob/asyncjob/internal/paramschema"
 )
 
 // Defaults for Config fields left zero.
@@ -46,7 +44,7 @@ type Config struct {
 	Cache client.Reader
 	// APIReader reads straight from the API server, for read-your-writes.
 	APIReader client.Reader
-	// Client writes to the API server.
+	// Client writes to the API server (AsyncJobs and TokenReviews).
 	Client client.Client
 	// Authenticator authenticates every /v1 request.
 	Authenticator Authenticator
@@ -106,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:     cfg,
-		store:   &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client, schemas: paramschema.NewCache()},
+		store:   newStore(cfg),
 		limiter: newTenantLimiter(cfg.RateLimit, cfg.RateBurst),
 	}
 	s.engine = s.routes(m)
@@ -145,7 +143,7 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	e.GET("/metrics", gin.WrapH(metricsHandler(s.cfg.Gatherer)))
 	e.GET("/openapi.json", handle(serveOpenAPI))
 
-	v1 := e.Group("/v1", authMiddleware(s.cfg.Authenticator), s.limiter.middleware(), s.kubeTimeout())
+	v1 := e.Group("/v1", authMiddleware(s.cfg.Authenticator, s.store), s.limiter.middleware(), s.kubeTimeout())
 	v1.POST("/jobs", handle(s.createJob))
 	v1.GET("/jobs", handle(s.listJobs))
 	v1.GET("/jobs/:id", handle(s.getJob))
