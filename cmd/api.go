@@ -32,7 +32,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -88,7 +87,7 @@ func runAPI(args []string) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	apiScheme := scheme.New()
-	direct, err := client.New(restCfg, client.Options{Scheme: apiScheme})
+	direct, err := httpapi.NewClient(restCfg, apiScheme, httpapi.DefaultKubeTimeout)
 	if err != nil {
 		return err
 	}

@@ -18,16 +18,27 @@ package httpapi
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/go-logr/logr/testr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/test/framework"
 )
 
 func TestUnauthenticated(t *testing.T) {
@@ -140,4 +151,143 @@ func TestTenantOfUser(t *testing.T) {
 			t.Errorf("tenantOfUser(%+v) = %q, want %q", u, got, want)
 		}
 	}
+}
+
+// hungAPIServer is an API server that accepts connections and never answers,
+// as one does when it is up but stuck. It returns its URL and a stop that
+// closes every connection (also run at cleanup).
+func hungAPIServer(t *testing.T) (string, func()) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	stop := func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
+	t.Cleanup(stop)
+	return "http://" + l.Addr().String(), stop
+}
+
+// tokenReviewHangs is envtest behind a reverse proxy that never answers a
+// TokenReview: discovery and everything else reach the real API server. It
+// returns a config for the proxy and a stop that aborts the hung reviews.
+func tokenReviewHangs(t *testing.T) (*rest.Config, func()) {
+	t.Helper()
+	target, err := url.Parse(testEnv.Config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport, err := rest.TransportFor(testEnv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.Transport = transport
+	stopped := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/tokenreviews") {
+			select {
+			case <-r.Context().Done():
+			case <-stopped:
+			}
+			panic(http.ErrAbortHandler) // never an answer
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	var once sync.Once
+	stop := func() { once.Do(func() { close(stopped) }) }
+	t.Cleanup(func() { stop(); srv.Close() })
+	return &rest.Config{Host: srv.URL}, stop
+}
+
+// getTypesAs sends GET /v1/types with a bearer token. The client gives up
+// after a while only so that a server that hangs fails the test, not the suite.
+func getTypesAs(t *testing.T, c *http.Client, base, token string) response {
+	t.Helper()
+	c.Timeout = 10 * time.Second
+	req, err := http.NewRequest(http.MethodGet, base+"/v1/types", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{Response: resp, body: body}
+}
+
+func expectUnavailable(t *testing.T, r response) {
+	t.Helper()
+	r.expect(t, http.StatusServiceUnavailable)
+	if p := r.problem(t); p.Code != ProblemUnavailable.Code || r.Header.Get("Retry-After") == "" {
+		t.Errorf("problem %+v, Retry-After %q", p, r.Header.Get("Retry-After"))
+	}
+}
+
+// TestHungTokenReviewIs503: authentication runs under the same per-request
+// Kubernetes deadline as the handlers (KubeTimeout), so a TokenReview the API
+// server never answers ends in a 503 problem, not a hung client.
+func TestHungTokenReviewIs503(t *testing.T) {
+	proxied, stop := tokenReviewHangs(t)
+	// Before the harness's cleanup, which waits for a handler stuck on a review.
+	defer stop()
+	// A client with no timeout of its own: only the server's deadline can end the review.
+	slow, err := client.New(proxied, client.Options{Scheme: framework.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(c *Config) {
+		c.Client, c.APIReader = slow, slow
+		c.Authenticator = &TokenReviewAuthenticator{}
+		c.KubeTimeout = time.Second
+	})
+	expectUnavailable(t, getTypesAs(t, h.client, h.srv.URL, "some-token"))
+}
+
+// TestHungAPIServerDiscoveryIs503: the client NewClient builds bounds REST
+// discovery too, which controller-runtime does on a group's first use without
+// the request's context: against an API server that accepts connections and
+// never answers, the first TokenReview is a 503 problem, not a hung client.
+func TestHungAPIServerDiscoveryIs503(t *testing.T) {
+	hung, stop := hungAPIServer(t)
+	// Before the test server's cleanup, which waits for a handler stuck on it.
+	defer stop()
+	const timeout = 200 * time.Millisecond
+	direct, err := NewClient(&rest.Config{Host: hung}, framework.Scheme(), timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenants, _ := NewTenantNamespaces("{tenant}")
+	s, err := New(Config{Cache: direct, APIReader: direct, Client: direct, Authenticator: &TokenReviewAuthenticator{},
+		Tenants: tenants, KubeTimeout: timeout, Log: testr.New(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, c := unitClient(t, s)
+	expectUnavailable(t, getTypesAs(t, c, srv.URL, "some-token"))
 }

@@ -130,7 +130,7 @@ func newHarnessWithConfig(t *testing.T, restCfg *rest.Config, opts ...harnessOpt
 	c, err := NewCache(restCfg, testEnv.Scheme, &secretRef)
 	h.must(err)
 	h.must(StartCache(ctx, c, true))
-	direct, err := client.New(restCfg, client.Options{Scheme: testEnv.Scheme})
+	direct, err := NewClient(restCfg, testEnv.Scheme, DefaultKubeTimeout)
 	h.must(err)
 	tenants, err := NewTenantNamespaces("{tenant}")
 	h.must(err)

@@ -57,6 +57,18 @@ func NewCache(cfg *rest.Config, scheme *runtime.Scheme, apiKeys *types.Namespace
 	return cache.New(cfg, cache.Options{Scheme: scheme, ByObject: byObject})
 }
 
+// NewClient builds the client the API writes with and reads through when the
+// cache cannot answer. Every call, REST discovery included, is bounded by
+// timeout: controller-runtime's REST mapper discovers an API group on its
+// first use without the request's context, so the request's deadline alone
+// would leave a hung API server hanging that request too. The client never
+// watches, so a whole-request timeout cuts nothing long-lived.
+func NewClient(cfg *rest.Config, scheme *runtime.Scheme, timeout time.Duration) (client.Client, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.Timeout = timeout
+	return client.New(cfg, client.Options{Scheme: scheme})
+}
+
 // StartCache starts c's informers for everything the API reads and returns once
 // they have synced (or ctx ends). Informers are created up front so /readyz
 // means "every read is served from a synced cache".

@@ -143,7 +143,9 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	e.GET("/metrics", gin.WrapH(metricsHandler(s.cfg.Gatherer)))
 	e.GET("/openapi.json", handle(serveOpenAPI))
 
-	v1 := e.Group("/v1", authMiddleware(s.cfg.Authenticator, s.store), s.limiter.middleware(), s.kubeTimeout())
+	// The Kubernetes deadline comes first: authentication may call the API
+	// server too (TokenReview), and must not hang on it.
+	v1 := e.Group("/v1", s.kubeTimeout(), authMiddleware(s.cfg.Authenticator, s.store), s.limiter.middleware())
 	v1.POST("/jobs", handle(s.createJob))
 	v1.GET("/jobs", handle(s.listJobs))
 	v1.GET("/jobs/:id", handle(s.getJob))
@@ -156,8 +158,8 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	return e
 }
 
-// kubeTimeout bounds the Kubernetes calls of one request, so a hung API server
-// turns into a 503 instead of a hung client.
+// kubeTimeout bounds the Kubernetes calls of one request, authentication's
+// included, so a hung API server turns into a 503 instead of a hung client.
 func (s *Server) kubeTimeout() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KubeTimeout)
