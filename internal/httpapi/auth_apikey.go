@@ -41,14 +41,14 @@ type APIKeyAuthenticator struct {
 
 func (a *APIKeyAuthenticator) scheme() string { return bearerScheme }
 
-func (a *APIKeyAuthenticator) authenticate(ctx context.Context, kube *store, r *http.Request) (Identity, error) {
+func (a *APIKeyAuthenticator) authenticate(ctx context.Context, kube *store, r *http.Request) (identity, error) {
 	key, ok := bearerToken(r)
 	if !ok {
-		return Identity{}, errUnauthenticated
+		return identity{}, errUnauthenticated
 	}
 	entries, err := kube.apiKeyHashes(ctx, a.Secret)
 	if err != nil {
-		return Identity{}, err
+		return identity{}, err
 	}
 	sum := sha256.Sum256([]byte(key))
 	presented := []byte(hex.EncodeToString(sum[:]))
@@ -62,10 +62,10 @@ func (a *APIKeyAuthenticator) authenticate(ctx context.Context, kube *store, r *
 		}
 	}
 	if matched == "" {
-		return Identity{}, errUnauthenticated
+		return identity{}, errUnauthenticated
 	}
 	tenant, _, _ := strings.Cut(matched, ".")
-	return Identity{Tenant: tenant, Subject: "apikey:" + matched}, nil
+	return identity{Tenant: tenant, Subject: "apikey:" + matched}, nil
 }
 
 // HashAPIKey is what an operator stores in the Secret for key: the lowercase hex

@@ -29,6 +29,6 @@ type NoAuthenticator struct {
 
 func (NoAuthenticator) scheme() string { return bearerScheme }
 
-func (a NoAuthenticator) authenticate(context.Context, *store, *http.Request) (Identity, error) {
-	return Identity{Tenant: a.Tenant, Subject: "anonymous"}, nil
+func (a NoAuthenticator) authenticate(context.Context, *store, *http.Request) (identity, error) {
+	return identity{Tenant: a.Tenant, Subject: "anonymous"}, nil
 }

@@ -63,7 +63,7 @@ func TestUnauthenticated(t *testing.T) {
 				r = h.request(ep.method, ep.path, "", nil, "Authorization", cred)
 			}
 			r.expect(t, http.StatusUnauthorized)
-			if p := r.problem(t); p.Code != ProblemUnauthenticated.Code {
+			if p := r.problem(t); p.Code != problemUnauthenticated.Code {
 				t.Errorf("%s %s: %+v", ep.method, ep.path, p)
 			}
 			if got := r.Header.Get("WWW-Authenticate"); got != `Bearer realm="asyncjob"` {
@@ -123,7 +123,7 @@ func TestTokenReview(t *testing.T) {
 	j := h.request(http.MethodPost, "/v1/jobs", "", map[string]any{
 		"type": h.typ, "parameters": map[string]any{"input": "https://example.com/a", "format": "webm"},
 	}, "Authorization", auth).expect(t, http.StatusAccepted).job(t)
-	var list JobList
+	var list jobList
 	h.request(http.MethodGet, "/v1/jobs", "", nil, "Authorization", auth).expect(t, http.StatusOK).json(t, &list)
 	if len(list.Items) != 1 || list.Items[0].ID != j.ID {
 		t.Errorf("the service account's tenant lists %+v", list.Items)
@@ -135,7 +135,7 @@ func TestTokenReview(t *testing.T) {
 		t.Errorf("tenant label %q", aj.Labels[v1alpha1.LabelTenant])
 	}
 	r := h.request(http.MethodGet, "/v1/jobs", "", nil, "Authorization", "Bearer not-a-token").expect(t, http.StatusUnauthorized)
-	if r.problem(t).Code != ProblemUnauthenticated.Code {
+	if r.problem(t).Code != problemUnauthenticated.Code {
 		t.Errorf("bad token: %s", r.body)
 	}
 }
@@ -143,8 +143,8 @@ func TestTokenReview(t *testing.T) {
 func TestTenantOfUser(t *testing.T) {
 	cases := map[string]authenticationv1.UserInfo{
 		"team-a": {Username: "system:serviceaccount:team-a:builder"},
-		"acme":   {Username: "alice", Groups: []string{"devs", TenantGroupPrefix + "acme"}},
-		"":       {Username: "bob", Groups: []string{TenantGroupPrefix + "Not_A_Label"}},
+		"acme":   {Username: "alice", Groups: []string{"devs", tenantGroupPrefix + "acme"}},
+		"":       {Username: "bob", Groups: []string{tenantGroupPrefix + "Not_A_Label"}},
 	}
 	for want, u := range cases {
 		if got := tenantOfUser(u); got != want {
@@ -244,7 +244,7 @@ func getTypesAs(t *testing.T, c *http.Client, base, token string) response {
 func expectUnavailable(t *testing.T, r response) {
 	t.Helper()
 	r.expect(t, http.StatusServiceUnavailable)
-	if p := r.problem(t); p.Code != ProblemUnavailable.Code || r.Header.Get("Retry-After") == "" {
+	if p := r.problem(t); p.Code != problemUnavailable.Code || r.Header.Get("Retry-After") == "" {
 		t.Errorf("problem %+v, Retry-After %q", p, r.Header.Get("Retry-After"))
 	}
 }

@@ -26,13 +26,13 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// TenantGroupPrefix marks the Kubernetes group that names a user's tenant:
+// tenantGroupPrefix marks the Kubernetes group that names a user's tenant:
 // a user in group "asyncjob.io/tenant:acme" belongs to tenant acme.
-const TenantGroupPrefix = "asyncjob.io/tenant:"
+const tenantGroupPrefix = "asyncjob.io/tenant:"
 
 // TokenReviewAuthenticator verifies Kubernetes bearer tokens with a TokenReview.
 // A service account's tenant is its namespace; any other user's tenant comes
-// from a group named TenantGroupPrefix+tenant. Identities that map to no tenant
+// from a group named tenantGroupPrefix+tenant. Identities that map to no tenant
 // are refused.
 type TokenReviewAuthenticator struct {
 	// Audiences, when set, are the audiences a token must be valid for.
@@ -41,23 +41,23 @@ type TokenReviewAuthenticator struct {
 
 func (a *TokenReviewAuthenticator) scheme() string { return bearerScheme }
 
-func (a *TokenReviewAuthenticator) authenticate(ctx context.Context, kube *store, r *http.Request) (Identity, error) {
+func (a *TokenReviewAuthenticator) authenticate(ctx context.Context, kube *store, r *http.Request) (identity, error) {
 	token, ok := bearerToken(r)
 	if !ok {
-		return Identity{}, errUnauthenticated
+		return identity{}, errUnauthenticated
 	}
 	review, err := kube.reviewToken(ctx, token, a.Audiences)
 	if err != nil {
-		return Identity{}, err
+		return identity{}, err
 	}
 	if !review.Authenticated {
-		return Identity{}, errUnauthenticated
+		return identity{}, errUnauthenticated
 	}
 	tenant := tenantOfUser(review.User)
 	if tenant == "" {
-		return Identity{}, fmt.Errorf("user %q maps to no tenant: %w", review.User.Username, errUnauthenticated)
+		return identity{}, fmt.Errorf("user %q maps to no tenant: %w", review.User.Username, errUnauthenticated)
 	}
-	return Identity{Tenant: tenant, Subject: review.User.Username}, nil
+	return identity{Tenant: tenant, Subject: review.User.Username}, nil
 }
 
 // tenantOfUser maps a reviewed user to a tenant, or "".
@@ -67,7 +67,7 @@ func tenantOfUser(u authenticationv1.UserInfo) string {
 		return ns
 	}
 	for _, g := range u.Groups {
-		if t, ok := strings.CutPrefix(g, TenantGroupPrefix); ok && len(validation.IsDNS1123Label(t)) == 0 {
+		if t, ok := strings.CutPrefix(g, tenantGroupPrefix); ok && len(validation.IsDNS1123Label(t)) == 0 {
 			return t
 		}
 	}

@@ -59,7 +59,7 @@ func checkReplay(existing *v1alpha1.AsyncJob, hasKey bool, hash string) error {
 		return fmt.Errorf("random job id %s is taken", existing.Name)
 	}
 	if existing.Annotations[annotationRequestHash] != hash {
-		return newError(ProblemIdempotencyMismatch, "this Idempotency-Key was already used for a different request; use a new key")
+		return newError(problemIdempotencyMismatch, "this Idempotency-Key was already used for a different request; use a new key")
 	}
 	return nil
 }

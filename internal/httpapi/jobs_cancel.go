@@ -37,7 +37,7 @@ func (s *Server) cancelJob(c *gin.Context) error {
 		s.jobHeaders(c, aj)
 		return writeJSON(c, http.StatusOK, toJob(aj))
 	case v1alpha1.StateCompleted, v1alpha1.StateFailed:
-		return newError(ProblemJobFinished, "job %s is already %s and cannot be cancelled", aj.Name, statusOf(aj.Status.State))
+		return newError(problemJobFinished, "job %s is already %s and cannot be cancelled", aj.Name, statusOf(aj.Status.State))
 	}
 	if !aj.Spec.Cancel && aj.DeletionTimestamp == nil {
 		if err := s.store.requestCancel(c.Request.Context(), aj); err != nil {

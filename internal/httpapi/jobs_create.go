@@ -41,12 +41,12 @@ func (s *Server) createJob(c *gin.Context) error {
 		return err
 	}
 	if !isJSON(c.GetHeader("Content-Type")) {
-		return newError(ProblemUnsupportedMediaType, "send the job as Content-Type: application/json").
+		return newError(problemUnsupportedMediaType, "send the job as Content-Type: application/json").
 			withHeader("Accept-Post", "application/json")
 	}
 	key, hasKey := c.Request.Header["Idempotency-Key"]
 	if hasKey && (len(key) != 1 || !validIdempotencyKey(key[0])) {
-		return newError(ProblemInvalidIdempotency, "Idempotency-Key must be one value of 1 to %d visible ASCII characters", maxIdempotencyKeyLength)
+		return newError(problemInvalidIdempotency, "Idempotency-Key must be one value of 1 to %d visible ASCII characters", maxIdempotencyKeyLength)
 	}
 	body, err := readBody(c, s.cfg.MaxBodyBytes)
 	if err != nil {
@@ -62,7 +62,7 @@ func (s *Server) createJob(c *gin.Context) error {
 		return err
 	}
 	if len(fieldErrs) > 0 {
-		ve := newError(ProblemValidationFailed, "the request has %d invalid field(s); see errors", len(fieldErrs))
+		ve := newError(problemValidationFailed, "the request has %d invalid field(s); see errors", len(fieldErrs))
 		ve.fields = fieldErrs
 		return ve
 	}
@@ -134,7 +134,7 @@ func (s *Server) checkUnfinishedQuota(ctx context.Context, ns, tenant string) er
 		}
 	}
 	if unfinished >= s.cfg.MaxUnfinishedJobs {
-		return newError(ProblemTooManyUnfinished, "this client already has %d unfinished jobs, the most allowed; wait for some to finish or cancel them", unfinished).
+		return newError(problemTooManyUnfinished, "this client already has %d unfinished jobs, the most allowed; wait for some to finish or cancel them", unfinished).
 			withRetryAfter(defaultPollSeconds)
 	}
 	return nil
@@ -169,10 +169,10 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return nil, newError(ProblemPayloadTooLarge, "the body is larger than %d bytes", limit)
+		return nil, newError(problemPayloadTooLarge, "the body is larger than %d bytes", limit)
 	}
 	if err != nil {
-		return nil, newError(ProblemMalformedJSON, "the body could not be read")
+		return nil, newError(problemMalformedJSON, "the body could not be read")
 	}
 	return body, nil
 }

@@ -74,7 +74,7 @@ func TestSubmitReportsEveryFieldError(t *testing.T) {
 		"webhook":    "https://example.com",
 	}).expect(t, http.StatusUnprocessableEntity)
 	p := r.problem(t)
-	if p.Code != ProblemValidationFailed.Code {
+	if p.Code != problemValidationFailed.Code {
 		t.Fatalf("code %s", p.Code)
 	}
 	// paramschema reports a disallowed additional property at its parent object.
@@ -111,12 +111,12 @@ func TestSubmitRejectsBadBodies(t *testing.T) {
 		status      int
 		code        string
 	}{
-		{"malformed", `{"type":`, "application/json", 400, ProblemMalformedJSON.Code},
-		{"not an object", `["x"]`, "application/json", 400, ProblemMalformedJSON.Code},
-		{"two values", `{"type":"a"} {}`, "application/json", 400, ProblemMalformedJSON.Code},
-		{"wrong media type", `type=x`, "application/x-www-form-urlencoded", 415, ProblemUnsupportedMediaType.Code},
-		{"too large", `{"type":"` + strings.Repeat("a", 2000) + `"}`, "application/json", 413, ProblemPayloadTooLarge.Code},
-		{"parameters not an object", `{"type":"` + h.typ + `","parameters":[1]}`, "application/json", 422, ProblemValidationFailed.Code},
+		{"malformed", `{"type":`, "application/json", 400, problemMalformedJSON.Code},
+		{"not an object", `["x"]`, "application/json", 400, problemMalformedJSON.Code},
+		{"two values", `{"type":"a"} {}`, "application/json", 400, problemMalformedJSON.Code},
+		{"wrong media type", `type=x`, "application/x-www-form-urlencoded", 415, problemUnsupportedMediaType.Code},
+		{"too large", `{"type":"` + strings.Repeat("a", 2000) + `"}`, "application/json", 413, problemPayloadTooLarge.Code},
+		{"parameters not an object", `{"type":"` + h.typ + `","parameters":[1]}`, "application/json", 422, problemValidationFailed.Code},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,7 +151,7 @@ func TestIdempotencyKey(t *testing.T) {
 	// Same key, different body: refused, and nothing new is created.
 	body["parameters"] = map[string]any{"input": "https://example.com/b", "format": "mp4"}
 	r := h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", "order-1").expect(t, http.StatusUnprocessableEntity)
-	if p := r.problem(t); p.Code != ProblemIdempotencyMismatch.Code {
+	if p := r.problem(t); p.Code != problemIdempotencyMismatch.Code {
 		t.Errorf("code %s", p.Code)
 	}
 	// Keys are per tenant: tenant B's "order-1" is its own job.
@@ -176,7 +176,7 @@ func TestIdempotencyKey(t *testing.T) {
 	h2.request(http.MethodGet, "/v1/jobs/"+fresh.ID, h.tenantA, nil).expect(t, http.StatusOK)
 
 	bad := h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", strings.Repeat("k", 300)).expect(t, http.StatusBadRequest)
-	if p := bad.problem(t); p.Code != ProblemInvalidIdempotency.Code {
+	if p := bad.problem(t); p.Code != problemInvalidIdempotency.Code {
 		t.Errorf("code %s", p.Code)
 	}
 }

@@ -36,7 +36,7 @@ func (h *harness) listAll(tenant, query string, between func(page int)) []string
 		if token != "" {
 			q.Set("pageToken", token)
 		}
-		var list JobList
+		var list jobList
 		h.request(http.MethodGet, "/v1/jobs?"+q.Encode(), tenant, nil).expect(h.t, http.StatusOK).json(h.t, &list)
 		for _, j := range list.Items {
 			ids = append(ids, j.ID)
@@ -133,7 +133,7 @@ func TestListNewestFirstAndFilters(t *testing.T) {
 	}
 	// Newest first: creation order reversed, names break same-second ties, so
 	// check against the server's own order being sorted by (created desc, name desc).
-	var list JobList
+	var list jobList
 	h.request(http.MethodGet, "/v1/jobs", h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
 	for i := 1; i < len(list.Items); i++ {
 		p, q := list.Items[i-1], list.Items[i]
@@ -149,7 +149,7 @@ func TestListLimits(t *testing.T) {
 		h.submit(h.tenantA, nil)
 	}
 	h.waitListed(h.tenantA, 3)
-	var list JobList
+	var list jobList
 	h.request(http.MethodGet, "/v1/jobs?limit=1", h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
 	if len(list.Items) != 1 || list.NextPageToken == "" {
 		t.Errorf("limit=1: %d items, token %q", len(list.Items), list.NextPageToken)
@@ -158,22 +158,22 @@ func TestListLimits(t *testing.T) {
 		t.Errorf("page token %q is not URL-safe", list.NextPageToken)
 	}
 	// Larger than the maximum is clamped, not refused.
-	list = JobList{}
+	list = jobList{}
 	h.request(http.MethodGet, "/v1/jobs?limit=100000", h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
 	if len(list.Items) != 3 || list.NextPageToken != "" {
 		t.Errorf("clamped limit: %d items, token %q", len(list.Items), list.NextPageToken)
 	}
-	first := JobList{}
+	first := jobList{}
 	h.request(http.MethodGet, "/v1/jobs?limit=1&status=PENDING", h.tenantA, nil).expect(t, http.StatusOK).json(t, &first)
 	bad := []struct{ query, code string }{
-		{"limit=-1", ProblemInvalidQuery.Code},
-		{"limit=ten", ProblemInvalidQuery.Code},
-		{"status=DONE", ProblemInvalidQuery.Code},
-		{"sort=name", ProblemInvalidQuery.Code},
-		{"label=noequals", ProblemInvalidQuery.Code},
-		{"pageToken=garbage!", ProblemInvalidPageToken.Code},
+		{"limit=-1", problemInvalidQuery.Code},
+		{"limit=ten", problemInvalidQuery.Code},
+		{"status=DONE", problemInvalidQuery.Code},
+		{"sort=name", problemInvalidQuery.Code},
+		{"label=noequals", problemInvalidQuery.Code},
+		{"pageToken=garbage!", problemInvalidPageToken.Code},
 		// The filters changed since the token was issued.
-		{"status=RUNNING&pageToken=" + first.NextPageToken, ProblemInvalidPageToken.Code},
+		{"status=RUNNING&pageToken=" + first.NextPageToken, problemInvalidPageToken.Code},
 	}
 	for _, tc := range bad {
 		r := h.request(http.MethodGet, "/v1/jobs?"+tc.query, h.tenantA, nil).expect(t, http.StatusBadRequest)

@@ -215,12 +215,12 @@ func (r response) json(t *testing.T, v any) {
 	}
 }
 
-func (r response) problem(t *testing.T) Problem {
+func (r response) problem(t *testing.T) problemDetails {
 	t.Helper()
 	if ct := r.Header.Get("Content-Type"); ct != problemMediaType {
 		t.Fatalf("Content-Type = %q, want %s (status %d, body %s)", ct, problemMediaType, r.StatusCode, r.body)
 	}
-	var p Problem
+	var p problemDetails
 	r.json(t, &p)
 	if p.Status != r.StatusCode {
 		t.Errorf("problem status %d != HTTP status %d", p.Status, r.StatusCode)

@@ -87,5 +87,5 @@ func classify(err error) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
-	return newError(ProblemInternal, "the server could not complete the request").withCause(err)
+	return newError(problemInternal, "the server could not complete the request").withCause(err)
 }

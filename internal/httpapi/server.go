@@ -114,9 +114,6 @@ func New(cfg Config) (*Server, error) {
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.engine }
 
-// Routes lists the registered routes (for the OpenAPI conformance test).
-func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
-
 func (s *Server) routes(m *metrics) *gin.Engine {
 	e := gin.New()
 	// Every answer must be a documented problem, never gin's text/plain
@@ -130,11 +127,11 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	_ = e.SetTrustedProxies(nil)
 	e.Use(accessLog(s.cfg.Log, m), problemMiddleware(s.cfg.Log), recovery(s.cfg.Log))
 	e.NoRoute(handle(func(c *gin.Context) error {
-		return newError(ProblemRouteNotFound, "%s is not an endpoint of this API; GET /openapi.json lists them", c.Request.URL.Path)
+		return newError(problemRouteNotFound, "%s is not an endpoint of this API; GET /openapi.json lists them", c.Request.URL.Path)
 	}))
 	e.NoMethod(handle(func(c *gin.Context) error {
 		allow := c.Writer.Header().Get("Allow")
-		return newError(ProblemMethodNotAllowed, "%s does not support %s; allowed: %s", c.FullPath(), c.Request.Method, allow).
+		return newError(problemMethodNotAllowed, "%s does not support %s; allowed: %s", c.FullPath(), c.Request.Method, allow).
 			withHeader("Allow", allow)
 	}))
 
@@ -170,14 +167,14 @@ func (s *Server) kubeTimeout() gin.HandlerFunc {
 }
 
 // namespaceOf resolves the caller's tenant namespace.
-func (s *Server) namespaceOf(c *gin.Context) (Identity, string, error) {
+func (s *Server) namespaceOf(c *gin.Context) (identity, string, error) {
 	id, ok := identityFrom(c.Request.Context())
 	if !ok {
-		return Identity{}, "", errors.New("no identity on an authenticated route")
+		return identity{}, "", errors.New("no identity on an authenticated route")
 	}
 	ns, err := s.cfg.Tenants.Namespace(id.Tenant)
 	if err != nil {
-		return Identity{}, "", err
+		return identity{}, "", err
 	}
 	return id, ns, nil
 }

@@ -84,7 +84,7 @@ func TestUnknownRouteIsProblem(t *testing.T) {
 	for _, path := range []string{"/nope", "/v1/jobs/a/b/c", "/v1/jobs/"} {
 		r := doUnit(t, c, http.MethodGet, srv.URL+path).expect(t, http.StatusNotFound)
 		p := r.problem(t)
-		if p.Code != ProblemRouteNotFound.Code || p.Type != ProblemRouteNotFound.URI() || p.Instance != path {
+		if p.Code != problemRouteNotFound.Code || p.Type != problemRouteNotFound.URI() || p.Instance != path {
 			t.Errorf("%s: problem %+v", path, p)
 		}
 	}
@@ -99,7 +99,7 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 	}
 	for path, want := range cases {
 		r := doUnit(t, c, http.MethodPut, srv.URL+path).expect(t, http.StatusMethodNotAllowed)
-		if p := r.problem(t); p.Code != ProblemMethodNotAllowed.Code {
+		if p := r.problem(t); p.Code != problemMethodNotAllowed.Code {
 			t.Errorf("%s: code %s", path, p.Code)
 		}
 		if got := sortedAllow(r.Header.Get("Allow")); got != want {
@@ -134,7 +134,7 @@ func TestProbes(t *testing.T) {
 	srv, c := unitClient(t, s)
 	doUnit(t, c, http.MethodGet, srv.URL+"/healthz").expect(t, http.StatusOK)
 	r := doUnit(t, c, http.MethodGet, srv.URL+"/readyz").expect(t, http.StatusServiceUnavailable)
-	if r.problem(t).Code != ProblemNotReady.Code || r.Header.Get("Retry-After") == "" {
+	if r.problem(t).Code != problemNotReady.Code || r.Header.Get("Retry-After") == "" {
 		t.Errorf("readyz before sync: %s %v", r.body, r.Header)
 	}
 	ready.Store(true)
@@ -163,7 +163,7 @@ func TestUnreachableAPIServerIs503(t *testing.T) {
 	srv, c := unitClient(t, newUnitServer(t))
 	r := doUnit(t, c, http.MethodGet, srv.URL+"/v1/jobs/6f1c6c1e-4f0e-4a53-9a8e-2b8f0f0f7a21").expect(t, http.StatusServiceUnavailable)
 	p := r.problem(t)
-	if p.Code != ProblemUnavailable.Code || r.Header.Get("Retry-After") == "" {
+	if p.Code != problemUnavailable.Code || r.Header.Get("Retry-After") == "" {
 		t.Errorf("problem %+v, Retry-After %q", p, r.Header.Get("Retry-After"))
 	}
 	if strings.Contains(string(r.body), "127.0.0.1") || strings.Contains(string(r.body), "refused") {

@@ -51,14 +51,14 @@ func fromKube(err error, answers kubeAnswers) error {
 	}
 	switch {
 	case isUnavailable(err):
-		return newError(ProblemUnavailable, "the job store is temporarily unavailable; retry later").
+		return newError(problemUnavailable, "the job store is temporarily unavailable; retry later").
 			withRetryAfter(unavailableRetryAfter).withCause(err)
 	case answers.notFound != nil && apierrors.IsNotFound(err):
 		return answers.notFound
 	case answers.conflict != nil && apierrors.IsConflict(err):
 		return answers.conflict
 	}
-	return newError(ProblemInternal, "the server could not complete the request").withCause(err)
+	return newError(problemInternal, "the server could not complete the request").withCause(err)
 }
 
 // isUnavailable reports whether err means the Kubernetes API could not be

@@ -56,7 +56,7 @@ func (s *store) getJob(ctx context.Context, ns, tenant, id string) (*v1alpha1.As
 }
 
 func jobNotFound(id string) *apiError {
-	return newError(ProblemJobNotFound, "no job %q exists for this client", id)
+	return newError(problemJobNotFound, "no job %q exists for this client", id)
 }
 
 // listJobs lists the tenant's jobs from the cache, narrowed by REST labels.
@@ -88,7 +88,7 @@ func (s *store) createJob(ctx context.Context, aj *v1alpha1.AsyncJob) (*v1alpha1
 	if err := s.api.Get(ctx, client.ObjectKeyFromObject(aj), &existing); err != nil {
 		// Deleted between our create and this read: the name is free again,
 		// but retrying here could loop; let the client retry.
-		removed := newError(ProblemUnavailable, "a job with this Idempotency-Key is being removed; retry").withRetryAfter(1)
+		removed := newError(problemUnavailable, "a job with this Idempotency-Key is being removed; retry").withRetryAfter(1)
 		return nil, false, fromKube(err, kubeAnswers{notFound: removed})
 	}
 	return &existing, true, nil

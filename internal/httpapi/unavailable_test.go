@@ -115,7 +115,7 @@ func TestKubernetesOutage(t *testing.T) {
 	proxy.down()
 	body := map[string]any{"type": h.typ, "parameters": map[string]any{"input": "https://example.com/a", "format": "webm"}}
 	r := h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", "during-outage").expect(t, http.StatusServiceUnavailable)
-	if p := r.problem(t); p.Code != ProblemUnavailable.Code || r.Header.Get("Retry-After") == "" {
+	if p := r.problem(t); p.Code != problemUnavailable.Code || r.Header.Get("Retry-After") == "" {
 		t.Errorf("problem %+v, Retry-After %q", p, r.Header.Get("Retry-After"))
 	}
 	var list v1alpha1.AsyncJobList
