@@ -149,7 +149,7 @@ func runAPI(args []string) error {
 	// turns ready once it has.
 	cacheErr := make(chan error, 1)
 	go func() {
-		if err := httpapi.StartCache(ctx, cache, secretRef != nil); err != nil {
+		if err := httpapi.StartCache(ctx, cache, secretRef != nil, log); err != nil {
 			if ctx.Err() == nil { // not merely a shutdown before the sync
 				cacheErr <- err
 				stop() // without a cache the server cannot answer; shut down

@@ -129,7 +129,7 @@ func newHarnessWithConfig(t *testing.T, restCfg *rest.Config, opts ...harnessOpt
 	secretRef := types.NamespacedName{Namespace: keysNS, Name: "api-keys"}
 	c, err := NewCache(restCfg, testEnv.Scheme, &secretRef)
 	h.must(err)
-	h.must(StartCache(ctx, c, true))
+	h.must(StartCache(ctx, c, true, testr.New(t)))
 	direct, err := NewClient(restCfg, testEnv.Scheme, DefaultKubeTimeout)
 	h.must(err)
 	tenants, err := NewTenantNamespaces("{tenant}")
@@ -329,7 +329,7 @@ func (h *harness) sibling(t *testing.T) *harness {
 	auth := h.server.cfg.Authenticator.(*APIKeyAuthenticator)
 	c, err := NewCache(h.env.Config, h.env.Scheme, &auth.Secret)
 	h.must(err)
-	h.must(StartCache(ctx, c, true))
+	h.must(StartCache(ctx, c, true, testr.New(t)))
 	cfg := h.server.cfg
 	cfg.Cache = c
 	cfg.Registerer, cfg.Gatherer = nil, nil

@@ -71,8 +71,9 @@ func NewClient(cfg *rest.Config, scheme *runtime.Scheme, timeout time.Duration) 
 
 // StartCache starts c's informers for everything the API reads and returns once
 // they have synced (or ctx ends). Informers are created up front so /readyz
-// means "every read is served from a synced cache".
-func StartCache(ctx context.Context, c cache.Cache, apiKeys bool) error {
+// means "every read is served from a synced cache". A cache that fails to
+// start is logged to log.
+func StartCache(ctx context.Context, c cache.Cache, apiKeys bool, log logr.Logger) error {
 	objs := []client.Object{&v1alpha1.AsyncJob{}, &v1alpha1.AsyncJobType{}}
 	if apiKeys {
 		objs = append(objs, &corev1.Secret{})
@@ -82,7 +83,11 @@ func StartCache(ctx context.Context, c cache.Cache, apiKeys bool) error {
 			return err
 		}
 	}
-	go func() { _ = c.Start(ctx) }()
+	go func() {
+		if err := c.Start(ctx); err != nil {
+			log.Error(err, "informer cache failed to start")
+		}
+	}()
 	if !c.WaitForCacheSync(ctx) {
 		return errors.New("informer cache did not sync")
 	}

@@ -22,9 +22,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-logr/logr/funcr"
 	"github.com/go-logr/logr/testr"
 )
 
@@ -81,5 +84,45 @@ func TestPanicIsA500Problem(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 500 || resp.Header.Get("Content-Type") != problemMediaType || strings.Contains(string(b), "hunter2") {
 		t.Errorf("%d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+}
+
+// TestCacheStartFailureIsLogged: a cache whose Start fails (here: started a
+// second time) is reported in the log, not dropped.
+func TestCacheStartFailureIsLogged(t *testing.T) {
+	if testEnv == nil {
+		t.Skip("envtest is not available")
+	}
+	var mu sync.Mutex
+	var lines []string
+	log := funcr.New(func(prefix, args string) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, args)
+	}, funcr.Options{})
+	c, err := NewCache(testEnv.Config, testEnv.Scheme, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := StartCache(ctx, c, false, log); err != nil {
+		t.Fatal(err)
+	}
+	if err := StartCache(ctx, c, false, log); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second) // bounds a broken test only
+	for {
+		mu.Lock()
+		all := strings.Join(lines, "\n")
+		mu.Unlock()
+		if strings.Contains(all, `"msg"="informer cache failed to start"`) && strings.Contains(all, "already started") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the failed start was not logged; log:\n%s", all)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
