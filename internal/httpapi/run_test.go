@@ -31,26 +31,30 @@ import (
 	"github.com/go-logr/logr/testr"
 )
 
-// TestServeFinishesInFlightRequests: shutting down waits for a request that
-// is still running and lets it complete.
+// TestServeFinishesInFlightRequests: shutting down first stops accepting
+// connections, then lets a request that is still running complete, with its
+// context intact.
 func TestServeFinishesInFlightRequests(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
+	handlerCtxErr := make(chan error, 1)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
 		<-release
+		handlerCtxErr <- r.Context().Err()
 		_, _ = io.WriteString(w, "done")
 	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr := l.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- Serve(ctx, l, h, testr.New(t)) }()
 
 	got := make(chan string, 1)
 	go func() {
-		resp, err := http.Get("http://" + l.Addr().String() + "/")
+		resp, err := http.Get("http://" + addr + "/")
 		if err != nil {
 			got <- "error: " + err.Error()
 			return
@@ -61,9 +65,25 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 	}()
 	<-entered
 	cancel() // shutdown begins while the request is in flight
+	deadline := time.Now().Add(30 * time.Second) // bounds a broken test only
+	for {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			break // refused: no longer accepting
+		}
+		_ = conn.Close()
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatal("the server still accepts connections after shutdown began")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	close(release)
 	if body := <-got; body != "done" {
 		t.Errorf("in-flight request got %q", body)
+	}
+	if err := <-handlerCtxErr; err != nil {
+		t.Errorf("the in-flight request's context ended during shutdown: %v", err)
 	}
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)
