@@ -19,8 +19,11 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
 )
@@ -140,6 +143,48 @@ func TestListNewestFirstAndFilters(t *testing.T) {
 		if p.CreatedAt.Before(q.CreatedAt) || (p.CreatedAt.Equal(q.CreatedAt) && p.ID < q.ID) {
 			t.Errorf("not newest first: %s (%v) before %s (%v)", p.ID, p.CreatedAt, q.ID, q.CreatedAt)
 		}
+	}
+}
+
+// TestListNewestFirstAcrossSeconds: jobs created in different seconds
+// (creationTimestamp has one-second resolution) list newest first, on one
+// page and across pages. Their ids are chosen to sort the other way, so an
+// order by name alone, the same-second tie-break, would fail.
+func TestListNewestFirstAcrossSeconds(t *testing.T) {
+	h := newHarness(t)
+	// Idempotency keys fix the ids: create in descending id order.
+	keys := []string{"first", "second", "third"}
+	sort.Slice(keys, func(i, j int) bool { return jobIDForKey(h.tenantA, keys[i]) > jobIDForKey(h.tenantA, keys[j]) })
+	body := map[string]any{"type": h.typ, "parameters": map[string]any{"input": "https://example.com/a", "format": "webm"}}
+	var created []Job
+	for i, key := range keys {
+		if i > 0 {
+			// The API server stamps creation with this machine's clock: wait
+			// until it has passed the previous job's second.
+			next := created[i-1].CreatedAt.Truncate(time.Second).Add(time.Second)
+			time.Sleep(time.Until(next))
+		}
+		created = append(created, h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", key).
+			expect(t, http.StatusAccepted).job(t))
+	}
+	for i := 1; i < len(created); i++ {
+		if !created[i].CreatedAt.After(created[i-1].CreatedAt) || created[i].ID > created[i-1].ID {
+			t.Fatalf("set-up: want later seconds and smaller ids, got %+v then %+v", created[i-1], created[i])
+		}
+	}
+	want := []string{created[2].ID, created[1].ID, created[0].ID}
+	h.waitListed(h.tenantA, len(want))
+	var list jobList
+	h.request(http.MethodGet, "/v1/jobs", h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
+	var got []string
+	for _, j := range list.Items {
+		got = append(got, j.ID)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("one page: %v, want newest first %v", got, want)
+	}
+	if paged := h.listAll(h.tenantA, "limit=1", nil); strings.Join(paged, ",") != strings.Join(want, ",") {
+		t.Errorf("pages of one: %v, want newest first %v", paged, want)
 	}
 }
 
