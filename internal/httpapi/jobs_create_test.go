@@ -24,6 +24,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -165,15 +166,21 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Errorf("tenant A has %d AsyncJobs, want 1", len(list.Items))
 	}
 	// A fresh server (a restart, or another replica) agrees: the state is in the cluster.
-	h2 := h.sibling(t)
+	h2, cutCache := h.sibling(t)
 	r = h2.request(http.MethodPost, "/v1/jobs", h.tenantA, same, "Idempotency-Key", "order-1").expect(t, http.StatusAccepted)
 	if r.Header.Get("Idempotent-Replayed") != "true" || r.job(t).ID != first.job(t).ID {
 		t.Error("another server instance did not replay the key")
 	}
 	// Read-your-writes across replicas: a job submitted to one is found by the
-	// other at once, whatever its cache has seen.
+	// other at once, whatever its cache has seen. With the other's cache cut
+	// off, it has seen nothing: only the read from the API server can find it.
+	cutCache()
 	fresh := h.submit(h.tenantA, nil)
 	h2.request(http.MethodGet, "/v1/jobs/"+fresh.ID, h.tenantA, nil).expect(t, http.StatusOK)
+	var cached v1alpha1.AsyncJob
+	if err := h2.server.store.cache.Get(context.Background(), types.NamespacedName{Namespace: h.tenantA, Name: fresh.ID}, &cached); !apierrors.IsNotFound(err) {
+		t.Fatalf("the cut-off cache has the fresh job (err %v): the fallback was not needed", err)
+	}
 
 	bad := h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", strings.Repeat("k", 300)).expect(t, http.StatusBadRequest)
 	if p := bad.problem(t); p.Code != problemInvalidIdempotency.Code {

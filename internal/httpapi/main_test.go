@@ -27,6 +27,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -321,13 +322,20 @@ func (h *harness) eventually(what string, cond func() bool) {
 func clientInNamespace(ns string) client.ListOption { return client.InNamespace(ns) }
 
 // sibling is a second server (its own cache and process state) over the same
-// cluster, tenants and keys: a restarted or parallel replica.
-func (h *harness) sibling(t *testing.T) *harness {
+// cluster, tenants and keys: a restarted or parallel replica. Its cache reaches
+// the API server through a proxy; cutCache cuts it off for good, so the cache
+// keeps what it has seen and learns nothing more.
+func (h *harness) sibling(t *testing.T) (sib *harness, cutCache func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	u, err := url.Parse(h.env.Config.Host)
+	h.must(err)
+	proxy := newSwitchProxy(t, u.Host)
+	cacheCfg := rest.CopyConfig(h.env.Config)
+	cacheCfg.Host = "https://" + proxy.addr
 	auth := h.server.cfg.Authenticator.(*APIKeyAuthenticator)
-	c, err := NewCache(h.env.Config, h.env.Scheme, &auth.Secret)
+	c, err := NewCache(cacheCfg, h.env.Scheme, &auth.Secret)
 	h.must(err)
 	h.must(StartCache(ctx, c, true, testr.New(t)))
 	cfg := h.server.cfg
@@ -340,5 +348,5 @@ func (h *harness) sibling(t *testing.T) *harness {
 	h2.server = s
 	h2.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(h2.srv.Close)
-	return &h2
+	return &h2, proxy.down
 }
