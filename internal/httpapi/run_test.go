@@ -65,7 +65,9 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 	}()
 	<-entered
 	cancel() // shutdown begins while the request is in flight
-	deadline := time.Now().Add(30 * time.Second) // bounds a broken test only
+
+	// The deadline only bounds a broken test.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
