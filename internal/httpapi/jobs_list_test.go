@@ -230,6 +230,23 @@ func TestListLimits(t *testing.T) {
 	h.request(http.MethodGet, "/v1/jobs?limit=5&status=PENDING&pageToken="+first.NextPageToken, h.tenantA, nil).expect(t, http.StatusOK)
 }
 
+// TestListLimitZeroIsTheDefault: limit=0 means the default page size, as
+// does no limit at all.
+func TestListLimitZeroIsTheDefault(t *testing.T) {
+	h := newHarness(t)
+	for range defaultPageSize + 1 {
+		h.submit(h.tenantA, nil)
+	}
+	h.waitListed(h.tenantA, defaultPageSize+1)
+	for _, query := range []string{"?limit=0", ""} {
+		var list jobList
+		h.request(http.MethodGet, "/v1/jobs"+query, h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
+		if len(list.Items) != defaultPageSize || list.NextPageToken == "" {
+			t.Errorf("GET /v1/jobs%s: %d items, next page token %q; want %d and a token", query, len(list.Items), list.NextPageToken, defaultPageSize)
+		}
+	}
+}
+
 // waitListed waits until the server's cache lists n jobs of tenant.
 func (h *harness) waitListed(tenant string, n int) {
 	h.t.Helper()
