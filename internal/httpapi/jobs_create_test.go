@@ -188,6 +188,50 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 }
 
+// TestIdempotencyKeyLivesAsLongAsItsJob: a key is remembered while the job it
+// created exists (deleting included) and is free once that job is gone: then
+// it creates a new job, even for a different request.
+func TestIdempotencyKeyLivesAsLongAsItsJob(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	params := func(input string) map[string]any {
+		return map[string]any{"type": h.typ, "parameters": map[string]any{"input": input, "format": "webm"}}
+	}
+	first := h.request(http.MethodPost, "/v1/jobs", h.tenantA, params("https://example.com/a"), "Idempotency-Key", "reuse").
+		expect(t, http.StatusAccepted).job(t)
+	key := types.NamespacedName{Namespace: h.tenantA, Name: first.ID}
+	var old v1alpha1.AsyncJob
+	h.must(h.env.Client.Get(ctx, key, &old))
+
+	// Being deleted (envtest has no garbage collector, so the foreground
+	// finalizer holds it): still remembered.
+	h.request(http.MethodDelete, "/v1/jobs/"+first.ID, h.tenantA, nil).expect(t, http.StatusAccepted)
+	r := h.request(http.MethodPost, "/v1/jobs", h.tenantA, params("https://example.com/b"), "Idempotency-Key", "reuse").
+		expect(t, http.StatusUnprocessableEntity)
+	if p := r.problem(t); p.Code != problemIdempotencyMismatch.Code {
+		t.Errorf("key reused while its job is being deleted: code %s", p.Code)
+	}
+
+	// The collector finishes: the job is gone from the cluster.
+	h.must(h.env.Client.Get(ctx, key, &old))
+	old.Finalizers = nil
+	h.must(h.env.Client.Update(ctx, &old))
+	h.eventually("the AsyncJob is gone", func() bool {
+		return apierrors.IsNotFound(h.env.Client.Get(ctx, key, &v1alpha1.AsyncJob{}))
+	})
+
+	again := h.request(http.MethodPost, "/v1/jobs", h.tenantA, params("https://example.com/b"), "Idempotency-Key", "reuse").
+		expect(t, http.StatusAccepted)
+	if again.Header.Get("Idempotent-Replayed") != "" {
+		t.Error("a key whose job is gone was replayed")
+	}
+	var fresh v1alpha1.AsyncJob
+	h.must(h.env.Client.Get(ctx, types.NamespacedName{Namespace: h.tenantA, Name: again.job(t).ID}, &fresh))
+	if fresh.UID == old.UID || !strings.Contains(string(fresh.Spec.Parameters.Raw), "example.com/b") {
+		t.Errorf("not a new job of the new request: uid %s (old %s), parameters %s", fresh.UID, old.UID, fresh.Spec.Parameters.Raw)
+	}
+}
+
 func pointers(errs []paramschema.FieldError) []string {
 	out := make([]string, 0, len(errs))
 	for _, e := range errs {
