@@ -140,6 +140,50 @@ func TestTokenReview(t *testing.T) {
 	}
 }
 
+// TestTokenReviewAudiences: with Audiences set (--token-audiences), a token
+// is accepted only if it was issued for one of them; without, only tokens for
+// the API server's own audiences are.
+func TestTokenReviewAudiences(t *testing.T) {
+	const audience = "asyncjob-test"
+	h := newHarness(t, func(c *Config) {
+		c.Authenticator = &TokenReviewAuthenticator{Audiences: []string{"other", audience}}
+	})
+	plain, _ := h.sibling(t, func(c *Config) { c.Authenticator = &TokenReviewAuthenticator{} })
+	ctx := context.Background()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: h.tenantA, Name: "client"}}
+	h.must(h.env.Client.Create(ctx, sa))
+	token := func(audiences ...string) string {
+		tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: audiences}}
+		h.must(h.env.Client.SubResource("token").Create(ctx, sa, tr))
+		if tr.Status.Token == "" {
+			t.Fatal("no token issued")
+		}
+		return "Bearer " + tr.Status.Token
+	}
+	forUs, forAPIServer := token(audience), token()
+	cases := []struct {
+		name   string
+		server *harness
+		auth   string
+		status int
+	}{
+		{"audiences set, token for one of them", h, forUs, http.StatusOK},
+		{"audiences set, token for the API server", h, forAPIServer, http.StatusUnauthorized},
+		{"no audiences, token for the API server", plain, forAPIServer, http.StatusOK},
+		{"no audiences, token for another audience", plain, forUs, http.StatusUnauthorized},
+	}
+	for _, tc := range cases {
+		r := tc.server.request(http.MethodGet, "/v1/jobs", "", nil, "Authorization", tc.auth)
+		if r.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d; body %s", tc.name, r.StatusCode, tc.status, r.body)
+			continue
+		}
+		if tc.status == http.StatusUnauthorized && r.problem(t).Code != problemUnauthenticated.Code {
+			t.Errorf("%s: %s", tc.name, r.body)
+		}
+	}
+}
+
 func TestTenantOfUser(t *testing.T) {
 	cases := map[string]authenticationv1.UserInfo{
 		"team-a": {Username: "system:serviceaccount:team-a:builder"},

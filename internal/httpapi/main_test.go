@@ -73,8 +73,9 @@ type harness struct {
 	env     *framework.Env
 	srv     *httptest.Server
 	server  *Server
-	keys    map[string]string // tenant -> API key
-	typ     string            // a Ready type with a schema
+	keys    map[string]string    // tenant -> API key
+	keysRef types.NamespacedName // the Secret holding their hashes
+	typ     string               // a Ready type with a schema
 	tenantA string
 	tenantB string
 	client  *http.Client
@@ -128,6 +129,7 @@ func newHarnessWithConfig(t *testing.T, restCfg *rest.Config, opts ...harnessOpt
 	h.must(testEnv.Client.Create(ctx, secret))
 
 	secretRef := types.NamespacedName{Namespace: keysNS, Name: "api-keys"}
+	h.keysRef = secretRef
 	c, err := NewCache(restCfg, testEnv.Scheme, &secretRef)
 	h.must(err)
 	h.must(StartCache(ctx, c, true, testr.New(t)))
@@ -324,8 +326,8 @@ func clientInNamespace(ns string) client.ListOption { return client.InNamespace(
 // sibling is a second server (its own cache and process state) over the same
 // cluster, tenants and keys: a restarted or parallel replica. Its cache reaches
 // the API server through a proxy; cutCache cuts it off for good, so the cache
-// keeps what it has seen and learns nothing more.
-func (h *harness) sibling(t *testing.T) (sib *harness, cutCache func()) {
+// keeps what it has seen and learns nothing more. opts adjust its Config.
+func (h *harness) sibling(t *testing.T, opts ...harnessOption) (sib *harness, cutCache func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -334,13 +336,15 @@ func (h *harness) sibling(t *testing.T) (sib *harness, cutCache func()) {
 	proxy := newSwitchProxy(t, u.Host)
 	cacheCfg := rest.CopyConfig(h.env.Config)
 	cacheCfg.Host = "https://" + proxy.addr
-	auth := h.server.cfg.Authenticator.(*APIKeyAuthenticator)
-	c, err := NewCache(cacheCfg, h.env.Scheme, &auth.Secret)
+	c, err := NewCache(cacheCfg, h.env.Scheme, &h.keysRef)
 	h.must(err)
 	h.must(StartCache(ctx, c, true, testr.New(t)))
 	cfg := h.server.cfg
 	cfg.Cache = c
 	cfg.Registerer, cfg.Gatherer = nil, nil
+	for _, o := range opts {
+		o(&cfg)
+	}
 	s, err := New(cfg)
 	h.must(err)
 	h2 := *h
