@@ -94,24 +94,32 @@ func StartCache(ctx context.Context, c cache.Cache, apiKeys bool, log logr.Logge
 	return nil
 }
 
-// Timeouts of the HTTP server. Reads of headers and idle keep-alives are
-// bounded against slow clients; whole-request timeouts are not, since request
-// bodies are small and bounded by MaxBodyBytes.
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
-	idleTimeout       = 120 * time.Second
-	shutdownTimeout   = 30 * time.Second
-)
+// serverTimeouts bound slow clients: reading a request's headers, reading a
+// whole request (body included), and keeping an idle keep-alive connection.
+// There is no write timeout: answers are small, and a handler's Kubernetes
+// calls are bounded by KubeTimeout.
+type serverTimeouts struct {
+	readHeader, read, idle time.Duration
+}
+
+// defaultServerTimeouts are Serve's; docs/api.md states them.
+var defaultServerTimeouts = serverTimeouts{readHeader: 10 * time.Second, read: 30 * time.Second, idle: 120 * time.Second}
+
+// shutdownTimeout bounds how long a shutdown waits for in-flight requests.
+const shutdownTimeout = 30 * time.Second
 
 // Serve serves h on l until ctx ends, then shuts down gracefully: it stops
 // accepting connections and lets in-flight requests finish (up to shutdownTimeout).
 func Serve(ctx context.Context, l net.Listener, h http.Handler, log logr.Logger) error {
+	return serve(ctx, l, h, log, defaultServerTimeouts)
+}
+
+func serve(ctx context.Context, l net.Listener, h http.Handler, log logr.Logger, t serverTimeouts) error {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		IdleTimeout:       t.idle,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
