@@ -32,7 +32,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -58,9 +57,8 @@ type apiFlags struct {
 	maxBodyBytes      int64
 }
 
-func runAPI(args []string) error {
-	fs := flag.NewFlagSet("api", flag.ContinueOnError)
-	var f apiFlags
+// register defines the api subcommand's own flags on fs.
+func (f *apiFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.bindAddress, "bind-address", ":8080", "Address the REST API listens on.")
 	fs.StringVar(&f.authMode, "auth-mode", "apikey", "Authentication: apikey (keys hashed in a Secret), tokenreview (Kubernetes bearer tokens), or none (local development only).")
 	fs.StringVar(&f.apiKeysSecret, "api-keys-secret", "asyncjob-system/asyncjob-api-keys", "namespace/name of the Secret with API key hashes (auth-mode apikey).")
@@ -71,6 +69,12 @@ func runAPI(args []string) error {
 	fs.IntVar(&f.rateBurst, "rate-burst", 40, "Burst of requests per tenant above rate-limit.")
 	fs.IntVar(&f.maxUnfinished, "max-unfinished-jobs", 100, "Unfinished jobs a tenant may have at once; 0: no limit.")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "Largest accepted request body.")
+}
+
+func runAPI(args []string) error {
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	var f apiFlags
+	f.register(fs)
 	config.RegisterFlags(fs) // --kubeconfig, read by config.GetConfig
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
@@ -80,6 +84,14 @@ func runAPI(args []string) error {
 	log := zap.New(zap.UseFlagOptions(&zapOpts)).WithName("api")
 	gin.SetMode(gin.ReleaseMode)
 
+	auth, secretRef, err := f.authenticator()
+	if err != nil {
+		return err
+	}
+	if _, none := auth.(httpapi.NoAuthenticator); none {
+		log.Info("WARNING: authentication is disabled (--auth-mode=none); every request acts as one tenant. Use this for local development only.", "tenant", f.noAuthTenant)
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -88,7 +100,7 @@ func runAPI(args []string) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	apiScheme := scheme.New()
-	direct, err := client.New(restCfg, client.Options{Scheme: apiScheme})
+	direct, err := httpapi.NewClient(restCfg, apiScheme, httpapi.DefaultKubeTimeout)
 	if err != nil {
 		return err
 	}
@@ -97,34 +109,9 @@ func runAPI(args []string) error {
 		return err
 	}
 
-	var secretRef *types.NamespacedName
-	if f.authMode == "apikey" {
-		ns, name, ok := strings.Cut(f.apiKeysSecret, "/")
-		if !ok || ns == "" || name == "" {
-			return errors.New("--api-keys-secret must be namespace/name")
-		}
-		secretRef = &types.NamespacedName{Namespace: ns, Name: name}
-	}
 	cache, err := httpapi.NewCache(restCfg, apiScheme, secretRef)
 	if err != nil {
 		return err
-	}
-
-	var auth httpapi.Authenticator
-	switch f.authMode {
-	case "apikey":
-		auth = &httpapi.APIKeyAuthenticator{Reader: cache, Secret: *secretRef}
-	case "tokenreview":
-		var aud []string
-		if f.tokenAudiences != "" {
-			aud = strings.Split(f.tokenAudiences, ",")
-		}
-		auth = &httpapi.TokenReviewAuthenticator{Client: direct, Audiences: aud}
-	case "none":
-		log.Info("WARNING: authentication is disabled (--auth-mode=none); every request acts as one tenant. Use this for local development only.", "tenant", f.noAuthTenant)
-		auth = httpapi.NoAuthenticator{Tenant: f.noAuthTenant}
-	default:
-		return fmt.Errorf("--auth-mode must be apikey, tokenreview or none, not %q", f.authMode)
 	}
 
 	reg := prometheus.NewRegistry()
@@ -150,7 +137,7 @@ func runAPI(args []string) error {
 	// turns ready once it has.
 	cacheErr := make(chan error, 1)
 	go func() {
-		if err := httpapi.StartCache(ctx, cache, secretRef != nil); err != nil {
+		if err := httpapi.StartCache(ctx, cache, secretRef != nil, log); err != nil {
 			if ctx.Err() == nil { // not merely a shutdown before the sync
 				cacheErr <- err
 				stop() // without a cache the server cannot answer; shut down
@@ -170,4 +157,27 @@ func runAPI(args []string) error {
 	default:
 		return nil
 	}
+}
+
+// authenticator builds the authenticator --auth-mode names and, for apikey,
+// returns the Secret the cache must watch (nil otherwise).
+func (f apiFlags) authenticator() (httpapi.Authenticator, *types.NamespacedName, error) {
+	switch f.authMode {
+	case "apikey":
+		ns, name, ok := strings.Cut(f.apiKeysSecret, "/")
+		if !ok || ns == "" || name == "" {
+			return nil, nil, errors.New("--api-keys-secret must be namespace/name")
+		}
+		ref := types.NamespacedName{Namespace: ns, Name: name}
+		return &httpapi.APIKeyAuthenticator{Secret: ref}, &ref, nil
+	case "tokenreview":
+		var aud []string
+		if f.tokenAudiences != "" {
+			aud = strings.Split(f.tokenAudiences, ",")
+		}
+		return &httpapi.TokenReviewAuthenticator{Audiences: aud}, nil, nil
+	case "none":
+		return httpapi.NoAuthenticator{Tenant: f.noAuthTenant}, nil, nil
+	}
+	return nil, nil, fmt.Errorf("--auth-mode must be apikey, tokenreview or none, not %q", f.authMode)
 }

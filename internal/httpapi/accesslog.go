@@ -45,7 +45,7 @@ func accessLog(log logr.Logger, m *metrics) gin.HandlerFunc {
 		kv := []any{keyMethod, c.Request.Method, "path", c.Request.URL.Path, keyRoute, route,
 			"status", status, "durationMs", elapsed.Milliseconds(), "bytes", c.Writer.Size(), "remote", c.ClientIP()}
 		if v, ok := c.Get(identityKey{}); ok {
-			if id, ok := v.(Identity); ok {
+			if id, ok := v.(identity); ok {
 				kv = append(kv, "tenant", id.Tenant, "subject", id.Subject)
 			}
 		}
@@ -60,7 +60,7 @@ func recovery(log logr.Logger) gin.HandlerFunc {
 			if r := recover(); r != nil {
 				err := fmt.Errorf("panic: %v", r)
 				log.Error(err, "handler panicked", "route", c.FullPath())
-				_ = c.Error(newError(ProblemInternal, "the server could not complete the request").withCause(err))
+				_ = c.Error(newError(problemInternal, "the server could not complete the request").withCause(err))
 				c.Abort()
 			}
 		}()

@@ -25,27 +25,30 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Identity is an authenticated caller.
-type Identity struct {
+// identity is an authenticated caller.
+type identity struct {
 	// Tenant owns the caller's jobs; it is a DNS label.
 	Tenant string
 	// Subject names the caller for logs (never a credential).
 	Subject string
 }
 
-// Authenticator turns a request into an Identity. It returns errUnauthenticated
-// (possibly wrapped) for missing or wrong credentials; any other error means
-// the credentials could not be checked (e.g. the API server is unreachable).
+// Authenticator turns a request into an identity: APIKeyAuthenticator,
+// TokenReviewAuthenticator or NoAuthenticator. What it needs from the cluster
+// it reads through the server's store, like every handler.
 type Authenticator interface {
-	Authenticate(ctx context.Context, r *http.Request) (Identity, error)
-	// Scheme is the auth-scheme named in WWW-Authenticate on 401s.
-	Scheme() string
+	// authenticate returns errUnauthenticated (possibly wrapped) for missing
+	// or wrong credentials; any other error means the credentials could not be
+	// checked (e.g. the API server is unreachable).
+	authenticate(ctx context.Context, kube *store, r *http.Request) (identity, error)
+	// scheme is the auth-scheme named in WWW-Authenticate on 401s.
+	scheme() string
 }
 
 // errUnauthenticated marks a request whose credentials are missing or wrong.
 var errUnauthenticated = errors.New("unauthenticated")
 
-// identityKey is the typed context key under which the Identity is stored.
+// identityKey is the typed context key under which the identity is stored.
 type identityKey struct{}
 
 // bearerScheme is the auth-scheme of every mode: credentials are bearer tokens.
@@ -55,15 +58,15 @@ const bearerScheme = "Bearer"
 const realm = "asyncjob"
 
 // authMiddleware authenticates every request of the group it is installed on.
-func authMiddleware(a Authenticator) gin.HandlerFunc {
+func authMiddleware(a Authenticator, kube *store) gin.HandlerFunc {
 	return handle(func(c *gin.Context) error {
-		id, err := a.Authenticate(c.Request.Context(), c.Request)
+		id, err := a.authenticate(c.Request.Context(), kube, c.Request)
 		if errors.Is(err, errUnauthenticated) {
-			return newError(ProblemUnauthenticated, "send a valid credential as 'Authorization: %s <token>'", a.Scheme()).
-				withHeader("WWW-Authenticate", a.Scheme()+` realm="`+realm+`"`)
+			return newError(problemUnauthenticated, "send a valid credential as 'Authorization: %s <token>'", a.scheme()).
+				withHeader("WWW-Authenticate", a.scheme()+` realm="`+realm+`"`)
 		}
 		if err != nil {
-			return fromKube(err)
+			return err
 		}
 		// Both places: handlers read the request context; the access log reads
 		// gin's keys after the chain, when the request has been replaced.
@@ -75,8 +78,8 @@ func authMiddleware(a Authenticator) gin.HandlerFunc {
 }
 
 // identityFrom returns the caller authenticated by authMiddleware.
-func identityFrom(ctx context.Context) (Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(Identity)
+func identityFrom(ctx context.Context) (identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(identity)
 	return id, ok
 }
 

@@ -21,14 +21,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // APIKeyAuthenticator checks "Authorization: Bearer <key>" against a Secret.
@@ -40,43 +36,36 @@ import (
 // keys rotate without a restart: add the new entry, move clients, delete the old.
 // The Secret is read through the informer cache on each request.
 type APIKeyAuthenticator struct {
-	Reader client.Reader
 	Secret types.NamespacedName
 }
 
-// Scheme implements Authenticator.
-func (a *APIKeyAuthenticator) Scheme() string { return bearerScheme }
+func (a *APIKeyAuthenticator) scheme() string { return bearerScheme }
 
-// Authenticate implements Authenticator.
-func (a *APIKeyAuthenticator) Authenticate(ctx context.Context, r *http.Request) (Identity, error) {
+func (a *APIKeyAuthenticator) authenticate(ctx context.Context, kube *store, r *http.Request) (identity, error) {
 	key, ok := bearerToken(r)
 	if !ok {
-		return Identity{}, errUnauthenticated
+		return identity{}, errUnauthenticated
 	}
-	var secret corev1.Secret
-	if err := a.Reader.Get(ctx, a.Secret, &secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			// No keys configured: nobody can authenticate.
-			return Identity{}, errUnauthenticated
-		}
-		return Identity{}, fmt.Errorf("reading API keys: %w", err)
+	entries, err := kube.apiKeyHashes(ctx, a.Secret)
+	if err != nil {
+		return identity{}, err
 	}
 	sum := sha256.Sum256([]byte(key))
 	presented := []byte(hex.EncodeToString(sum[:]))
 	matched := ""
 	// Compare against every entry, in constant time each, so the response time
 	// does not tell which entry (or how much of a hash) matched.
-	for name, stored := range secret.Data {
+	for name, stored := range entries {
 		want := []byte(strings.ToLower(strings.TrimSpace(string(stored))))
 		if subtle.ConstantTimeCompare(presented, want) == 1 {
 			matched = name
 		}
 	}
 	if matched == "" {
-		return Identity{}, errUnauthenticated
+		return identity{}, errUnauthenticated
 	}
 	tenant, _, _ := strings.Cut(matched, ".")
-	return Identity{Tenant: tenant, Subject: "apikey:" + matched}, nil
+	return identity{Tenant: tenant, Subject: "apikey:" + matched}, nil
 }
 
 // HashAPIKey is what an operator stores in the Secret for key: the lowercase hex

@@ -27,10 +27,8 @@ type NoAuthenticator struct {
 	Tenant string
 }
 
-// Scheme implements Authenticator.
-func (NoAuthenticator) Scheme() string { return bearerScheme }
+func (NoAuthenticator) scheme() string { return bearerScheme }
 
-// Authenticate implements Authenticator.
-func (a NoAuthenticator) Authenticate(context.Context, *http.Request) (Identity, error) {
-	return Identity{Tenant: a.Tenant, Subject: "anonymous"}, nil
+func (a NoAuthenticator) authenticate(context.Context, *store, *http.Request) (identity, error) {
+	return identity{Tenant: a.Tenant, Subject: "anonymous"}, nil
 }

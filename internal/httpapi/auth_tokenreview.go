@@ -24,44 +24,40 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// TenantGroupPrefix marks the Kubernetes group that names a user's tenant:
+// tenantGroupPrefix marks the Kubernetes group that names a user's tenant:
 // a user in group "asyncjob.io/tenant:acme" belongs to tenant acme.
-const TenantGroupPrefix = "asyncjob.io/tenant:"
+const tenantGroupPrefix = "asyncjob.io/tenant:"
 
 // TokenReviewAuthenticator verifies Kubernetes bearer tokens with a TokenReview.
 // A service account's tenant is its namespace; any other user's tenant comes
-// from a group named TenantGroupPrefix+tenant. Identities that map to no tenant
+// from a group named tenantGroupPrefix+tenant. Identities that map to no tenant
 // are refused.
 type TokenReviewAuthenticator struct {
-	Client client.Client
 	// Audiences, when set, are the audiences a token must be valid for.
 	Audiences []string
 }
 
-// Scheme implements Authenticator.
-func (a *TokenReviewAuthenticator) Scheme() string { return bearerScheme }
+func (a *TokenReviewAuthenticator) scheme() string { return bearerScheme }
 
-// Authenticate implements Authenticator.
-func (a *TokenReviewAuthenticator) Authenticate(ctx context.Context, r *http.Request) (Identity, error) {
+func (a *TokenReviewAuthenticator) authenticate(ctx context.Context, kube *store, r *http.Request) (identity, error) {
 	token, ok := bearerToken(r)
 	if !ok {
-		return Identity{}, errUnauthenticated
+		return identity{}, errUnauthenticated
 	}
-	review := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: a.Audiences}}
-	if err := a.Client.Create(ctx, review); err != nil {
-		return Identity{}, fmt.Errorf("token review: %w", err)
+	review, err := kube.reviewToken(ctx, token, a.Audiences)
+	if err != nil {
+		return identity{}, err
 	}
-	if !review.Status.Authenticated {
-		return Identity{}, errUnauthenticated
+	if !review.Authenticated {
+		return identity{}, errUnauthenticated
 	}
-	tenant := tenantOfUser(review.Status.User)
+	tenant := tenantOfUser(review.User)
 	if tenant == "" {
-		return Identity{}, fmt.Errorf("user %q maps to no tenant: %w", review.Status.User.Username, errUnauthenticated)
+		return identity{}, fmt.Errorf("user %q maps to no tenant: %w", review.User.Username, errUnauthenticated)
 	}
-	return Identity{Tenant: tenant, Subject: review.Status.User.Username}, nil
+	return identity{Tenant: tenant, Subject: review.User.Username}, nil
 }
 
 // tenantOfUser maps a reviewed user to a tenant, or "".
@@ -71,7 +67,7 @@ func tenantOfUser(u authenticationv1.UserInfo) string {
 		return ns
 	}
 	for _, g := range u.Groups {
-		if t, ok := strings.CutPrefix(g, TenantGroupPrefix); ok && len(validation.IsDNS1123Label(t)) == 0 {
+		if t, ok := strings.CutPrefix(g, tenantGroupPrefix); ok && len(validation.IsDNS1123Label(t)) == 0 {
 			return t
 		}
 	}

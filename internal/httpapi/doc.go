@@ -16,8 +16,10 @@ limitations under the License.
 
 // Package httpapi is the REST facade over AsyncJobs: it authenticates a client,
 // maps it to a tenant and that tenant to a namespace, and creates, reads, cancels
-// and deletes AsyncJobs there. Reads come from an informer cache; every error is
-// an RFC 9457 problem written by one middleware (problemMiddleware).
+// and deletes AsyncJobs there. A handler decodes and validates the request,
+// calls the store (store.go), the only code that talks to Kubernetes, and
+// returns a typed error; one middleware (problemMiddleware) renders every error
+// as an RFC 9457 problem. Reads come from an informer cache.
 //
 // The package holds no state that several API replicas could disagree on: job
 // ids, idempotency keys and request fingerprints all live on the AsyncJob.

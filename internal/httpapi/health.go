@@ -31,7 +31,7 @@ func (s *Server) healthz(c *gin.Context) {
 // would answer 404 for jobs that exist.
 func (s *Server) readyz(c *gin.Context) error {
 	if !s.cfg.Ready() {
-		return newError(ProblemNotReady, "the job cache has not synced yet").withRetryAfter(1)
+		return newError(problemNotReady, "the job cache has not synced yet").withRetryAfter(1)
 	}
 	c.Data(http.StatusOK, "application/json", []byte(`{"status":"ready"}`))
 	return nil

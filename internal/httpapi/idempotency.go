@@ -21,8 +21,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 
 	"github.com/google/uuid"
+
+	"github.com/asyncjob/asyncjob/api/v1alpha1"
 )
 
 // Annotations the API puts on the AsyncJobs it creates.
@@ -45,6 +48,20 @@ var idempotencyNamespace = uuid.MustParse("0b0e6f3a-6a4b-4b8f-9c55-0d2a1b0b7a11"
 // replica or process lifetime handles it, with no extra state to keep.
 func jobIDForKey(tenant, key string) string {
 	return uuid.NewSHA1(idempotencyNamespace, []byte(tenant+"\x00"+key)).String()
+}
+
+// checkReplay decides a submission whose job id was taken by existing: with
+// the same Idempotency-Key and the same request it is a replay (nil), with a
+// different request it is refused. Without a key the id was random and
+// collided, which is not the client's doing.
+func checkReplay(existing *v1alpha1.AsyncJob, hasKey bool, hash string) error {
+	if !hasKey {
+		return fmt.Errorf("random job id %s is taken", existing.Name)
+	}
+	if existing.Annotations[annotationRequestHash] != hash {
+		return newError(problemIdempotencyMismatch, "this Idempotency-Key was already used for a different request; use a new key")
+	}
+	return nil
 }
 
 // validIdempotencyKey accepts 1-255 visible ASCII characters (the header is a

@@ -20,9 +20,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
 )
@@ -40,17 +37,11 @@ func (s *Server) cancelJob(c *gin.Context) error {
 		s.jobHeaders(c, aj)
 		return writeJSON(c, http.StatusOK, toJob(aj))
 	case v1alpha1.StateCompleted, v1alpha1.StateFailed:
-		return newError(ProblemJobFinished, "job %s is already %s and cannot be cancelled", aj.Name, statusOf(aj.Status.State))
+		return newError(problemJobFinished, "job %s is already %s and cannot be cancelled", aj.Name, statusOf(aj.Status.State))
 	}
 	if !aj.Spec.Cancel && aj.DeletionTimestamp == nil {
-		// A merge patch of one field: no read-modify-write race with the
-		// controller's status writes, and CEL forbids ever unsetting it.
-		patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"cancel":true}}`))
-		if err := s.store.writer.Patch(c.Request.Context(), aj, patch); err != nil {
-			if apierrors.IsNotFound(err) {
-				return jobNotFound(aj.Name)
-			}
-			return fromKube(err)
+		if err := s.store.requestCancel(c.Request.Context(), aj); err != nil {
+			return err
 		}
 	}
 	c.Header("Location", jobPath(aj.Name))

@@ -64,7 +64,7 @@ func TestCancel(t *testing.T) {
 	}
 	h.request(http.MethodGet, "/v1/jobs/"+j.ID, h.tenantA, nil).expect(t, http.StatusOK)
 	res := h.request(http.MethodGet, "/v1/jobs/"+j.ID+"/result", h.tenantA, nil).expect(t, http.StatusConflict)
-	if res.problem(t).Code != ProblemNoResult.Code {
+	if res.problem(t).Code != problemNoResult.Code {
 		t.Errorf("result of a cancelled job: %s", res.body)
 	}
 }
@@ -102,13 +102,13 @@ func TestDelete(t *testing.T) {
 		return h.request(http.MethodGet, path, h.tenantA, nil).StatusCode == http.StatusNotFound
 	})
 	r = h.request(http.MethodDelete, path, h.tenantA, nil).expect(t, http.StatusNotFound)
-	if r.problem(t).Code != ProblemJobNotFound.Code {
+	if r.problem(t).Code != problemJobNotFound.Code {
 		t.Errorf("DELETE of a gone job: %s", r.body)
 	}
 	// A DELETE with a body is refused before anything happens.
 	other := h.submit(h.tenantA, nil)
 	b := h.request(http.MethodDelete, "/v1/jobs/"+other.ID, h.tenantA, `{"force":true}`).expect(t, http.StatusBadRequest)
-	if b.problem(t).Code != ProblemUnexpectedBody.Code {
+	if b.problem(t).Code != problemUnexpectedBody.Code {
 		t.Errorf("DELETE with a body: %s", b.body)
 	}
 	h.must(h.env.Client.Get(ctx, types.NamespacedName{Namespace: h.tenantA, Name: other.ID}, &aj))

@@ -26,9 +26,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
@@ -43,12 +41,12 @@ func (s *Server) createJob(c *gin.Context) error {
 		return err
 	}
 	if !isJSON(c.GetHeader("Content-Type")) {
-		return newError(ProblemUnsupportedMediaType, "send the job as Content-Type: application/json").
+		return newError(problemUnsupportedMediaType, "send the job as Content-Type: application/json").
 			withHeader("Accept-Post", "application/json")
 	}
 	key, hasKey := c.Request.Header["Idempotency-Key"]
 	if hasKey && (len(key) != 1 || !validIdempotencyKey(key[0])) {
-		return newError(ProblemInvalidIdempotency, "Idempotency-Key must be one value of 1 to %d visible ASCII characters", maxIdempotencyKeyLength)
+		return newError(problemInvalidIdempotency, "Idempotency-Key must be one value of 1 to %d visible ASCII characters", maxIdempotencyKeyLength)
 	}
 	body, err := readBody(c, s.cfg.MaxBodyBytes)
 	if err != nil {
@@ -64,7 +62,7 @@ func (s *Server) createJob(c *gin.Context) error {
 		return err
 	}
 	if len(fieldErrs) > 0 {
-		ve := newError(ProblemValidationFailed, "the request has %d invalid field(s); see errors", len(fieldErrs))
+		ve := newError(problemValidationFailed, "the request has %d invalid field(s); see errors", len(fieldErrs))
 		ve.fields = fieldErrs
 		return ve
 	}
@@ -80,17 +78,14 @@ func (s *Server) createJob(c *gin.Context) error {
 	if hasKey {
 		jobID = jobIDForKey(id.Tenant, key[0])
 	}
-	aj := newAsyncJob(ns, jobID, id.Tenant, req, hash)
-	err = s.store.writer.Create(ctx, aj)
-	replayed := false
-	if apierrors.IsAlreadyExists(err) && hasKey {
-		aj, err = s.replay(ctx, ns, jobID, hash)
-		replayed = err == nil
-	}
+	aj, taken, err := s.store.createJob(ctx, newAsyncJob(ns, jobID, id.Tenant, req, hash))
 	if err != nil {
-		return fromKube(err)
+		return err
 	}
-	if replayed {
+	if taken {
+		if err := checkReplay(aj, hasKey, hash); err != nil {
+			return err
+		}
 		c.Header("Idempotent-Replayed", "true")
 	}
 	c.Header("Location", jobPath(aj.Name))
@@ -101,13 +96,13 @@ func (s *Server) createJob(c *gin.Context) error {
 
 // validateAgainstType adds the type's errors: unknown or not-ready type, and
 // parameters that fail its schema (pointers prefixed with /parameters).
-func (s *Server) validateAgainstType(ctx context.Context, req submitRequest, errs []paramschema.FieldError) (jobType, []paramschema.FieldError, error) {
+func (s *Server) validateAgainstType(ctx context.Context, req submitRequest, errs []paramschema.FieldError) (submittable, []paramschema.FieldError, error) {
 	if req.Type == "" {
-		return jobType{}, errs, nil
+		return submittable{}, errs, nil
 	}
 	jt, ok, err := s.store.getType(ctx, req.Type)
 	if err != nil {
-		return jobType{}, nil, err
+		return submittable{}, nil, err
 	}
 	if !ok {
 		errs = append(errs, paramschema.FieldError{Pointer: "/type", Detail: "unknown job type; GET /v1/types lists the types you can submit"})
@@ -119,25 +114,6 @@ func (s *Server) validateAgainstType(ctx context.Context, req submitRequest, err
 	}
 	sortFieldErrors(errs)
 	return jt, errs, nil
-}
-
-// replay answers a create that collided on an idempotent id: the same request
-// gets the original job, a different one is refused.
-func (s *Server) replay(ctx context.Context, ns, id, hash string) (*v1alpha1.AsyncJob, error) {
-	var existing v1alpha1.AsyncJob
-	// Read from the API server: the original may be too new for the cache.
-	if err := s.store.api.Get(ctx, types.NamespacedName{Namespace: ns, Name: id}, &existing); err != nil {
-		if apierrors.IsNotFound(err) {
-			// Deleted between our create and this read: the key is free again,
-			// but retrying here could loop; let the client retry.
-			return nil, newError(ProblemUnavailable, "a job with this Idempotency-Key is being removed; retry").withRetryAfter(1)
-		}
-		return nil, err
-	}
-	if existing.Annotations[annotationRequestHash] != hash {
-		return nil, newError(ProblemIdempotencyMismatch, "this Idempotency-Key was already used for a different request; use a new key")
-	}
-	return &existing, nil
 }
 
 // checkUnfinishedQuota refuses a new job while the tenant has MaxUnfinishedJobs
@@ -158,7 +134,7 @@ func (s *Server) checkUnfinishedQuota(ctx context.Context, ns, tenant string) er
 		}
 	}
 	if unfinished >= s.cfg.MaxUnfinishedJobs {
-		return newError(ProblemTooManyUnfinished, "this client already has %d unfinished jobs, the most allowed; wait for some to finish or cancel them", unfinished).
+		return newError(problemTooManyUnfinished, "this client already has %d unfinished jobs, the most allowed; wait for some to finish or cancel them", unfinished).
 			withRetryAfter(defaultPollSeconds)
 	}
 	return nil
@@ -193,10 +169,10 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return nil, newError(ProblemPayloadTooLarge, "the body is larger than %d bytes", limit)
+		return nil, newError(problemPayloadTooLarge, "the body is larger than %d bytes", limit)
 	}
 	if err != nil {
-		return nil, newError(ProblemMalformedJSON, "the body could not be read")
+		return nil, newError(problemMalformedJSON, "the body could not be read")
 	}
 	return body, nil
 }
@@ -208,6 +184,3 @@ func pollOf(t *v1alpha1.AsyncJobType) int {
 	}
 	return defaultPollSeconds
 }
-
-// typeKey is the cache key of a cluster-scoped type.
-func typeKey(name string) types.NamespacedName { return types.NamespacedName{Name: name} }

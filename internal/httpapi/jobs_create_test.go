@@ -24,6 +24,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -74,7 +75,7 @@ func TestSubmitReportsEveryFieldError(t *testing.T) {
 		"webhook":    "https://example.com",
 	}).expect(t, http.StatusUnprocessableEntity)
 	p := r.problem(t)
-	if p.Code != ProblemValidationFailed.Code {
+	if p.Code != problemValidationFailed.Code {
 		t.Fatalf("code %s", p.Code)
 	}
 	// paramschema reports a disallowed additional property at its parent object.
@@ -111,12 +112,12 @@ func TestSubmitRejectsBadBodies(t *testing.T) {
 		status      int
 		code        string
 	}{
-		{"malformed", `{"type":`, "application/json", 400, ProblemMalformedJSON.Code},
-		{"not an object", `["x"]`, "application/json", 400, ProblemMalformedJSON.Code},
-		{"two values", `{"type":"a"} {}`, "application/json", 400, ProblemMalformedJSON.Code},
-		{"wrong media type", `type=x`, "application/x-www-form-urlencoded", 415, ProblemUnsupportedMediaType.Code},
-		{"too large", `{"type":"` + strings.Repeat("a", 2000) + `"}`, "application/json", 413, ProblemPayloadTooLarge.Code},
-		{"parameters not an object", `{"type":"` + h.typ + `","parameters":[1]}`, "application/json", 422, ProblemValidationFailed.Code},
+		{"malformed", `{"type":`, "application/json", 400, problemMalformedJSON.Code},
+		{"not an object", `["x"]`, "application/json", 400, problemMalformedJSON.Code},
+		{"two values", `{"type":"a"} {}`, "application/json", 400, problemMalformedJSON.Code},
+		{"wrong media type", `type=x`, "application/x-www-form-urlencoded", 415, problemUnsupportedMediaType.Code},
+		{"too large", `{"type":"` + strings.Repeat("a", 2000) + `"}`, "application/json", 413, problemPayloadTooLarge.Code},
+		{"parameters not an object", `{"type":"` + h.typ + `","parameters":[1]}`, "application/json", 422, problemValidationFailed.Code},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,7 +152,7 @@ func TestIdempotencyKey(t *testing.T) {
 	// Same key, different body: refused, and nothing new is created.
 	body["parameters"] = map[string]any{"input": "https://example.com/b", "format": "mp4"}
 	r := h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", "order-1").expect(t, http.StatusUnprocessableEntity)
-	if p := r.problem(t); p.Code != ProblemIdempotencyMismatch.Code {
+	if p := r.problem(t); p.Code != problemIdempotencyMismatch.Code {
 		t.Errorf("code %s", p.Code)
 	}
 	// Keys are per tenant: tenant B's "order-1" is its own job.
@@ -165,19 +166,69 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Errorf("tenant A has %d AsyncJobs, want 1", len(list.Items))
 	}
 	// A fresh server (a restart, or another replica) agrees: the state is in the cluster.
-	h2 := h.sibling(t)
+	h2, cutCache := h.sibling(t)
 	r = h2.request(http.MethodPost, "/v1/jobs", h.tenantA, same, "Idempotency-Key", "order-1").expect(t, http.StatusAccepted)
 	if r.Header.Get("Idempotent-Replayed") != "true" || r.job(t).ID != first.job(t).ID {
 		t.Error("another server instance did not replay the key")
 	}
 	// Read-your-writes across replicas: a job submitted to one is found by the
-	// other at once, whatever its cache has seen.
+	// other at once, whatever its cache has seen. With the other's cache cut
+	// off, it has seen nothing: only the read from the API server can find it.
+	cutCache()
 	fresh := h.submit(h.tenantA, nil)
 	h2.request(http.MethodGet, "/v1/jobs/"+fresh.ID, h.tenantA, nil).expect(t, http.StatusOK)
+	var cached v1alpha1.AsyncJob
+	if err := h2.server.store.cache.Get(context.Background(), types.NamespacedName{Namespace: h.tenantA, Name: fresh.ID}, &cached); !apierrors.IsNotFound(err) {
+		t.Fatalf("the cut-off cache has the fresh job (err %v): the fallback was not needed", err)
+	}
 
 	bad := h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", strings.Repeat("k", 300)).expect(t, http.StatusBadRequest)
-	if p := bad.problem(t); p.Code != ProblemInvalidIdempotency.Code {
+	if p := bad.problem(t); p.Code != problemInvalidIdempotency.Code {
 		t.Errorf("code %s", p.Code)
+	}
+}
+
+// TestIdempotencyKeyLivesAsLongAsItsJob: a key is remembered while the job it
+// created exists (deleting included) and is free once that job is gone: then
+// it creates a new job, even for a different request.
+func TestIdempotencyKeyLivesAsLongAsItsJob(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	params := func(input string) map[string]any {
+		return map[string]any{"type": h.typ, "parameters": map[string]any{"input": input, "format": "webm"}}
+	}
+	first := h.request(http.MethodPost, "/v1/jobs", h.tenantA, params("https://example.com/a"), "Idempotency-Key", "reuse").
+		expect(t, http.StatusAccepted).job(t)
+	key := types.NamespacedName{Namespace: h.tenantA, Name: first.ID}
+	var old v1alpha1.AsyncJob
+	h.must(h.env.Client.Get(ctx, key, &old))
+
+	// Being deleted (envtest has no garbage collector, so the foreground
+	// finalizer holds it): still remembered.
+	h.request(http.MethodDelete, "/v1/jobs/"+first.ID, h.tenantA, nil).expect(t, http.StatusAccepted)
+	r := h.request(http.MethodPost, "/v1/jobs", h.tenantA, params("https://example.com/b"), "Idempotency-Key", "reuse").
+		expect(t, http.StatusUnprocessableEntity)
+	if p := r.problem(t); p.Code != problemIdempotencyMismatch.Code {
+		t.Errorf("key reused while its job is being deleted: code %s", p.Code)
+	}
+
+	// The collector finishes: the job is gone from the cluster.
+	h.must(h.env.Client.Get(ctx, key, &old))
+	old.Finalizers = nil
+	h.must(h.env.Client.Update(ctx, &old))
+	h.eventually("the AsyncJob is gone", func() bool {
+		return apierrors.IsNotFound(h.env.Client.Get(ctx, key, &v1alpha1.AsyncJob{}))
+	})
+
+	again := h.request(http.MethodPost, "/v1/jobs", h.tenantA, params("https://example.com/b"), "Idempotency-Key", "reuse").
+		expect(t, http.StatusAccepted)
+	if again.Header.Get("Idempotent-Replayed") != "" {
+		t.Error("a key whose job is gone was replayed")
+	}
+	var fresh v1alpha1.AsyncJob
+	h.must(h.env.Client.Get(ctx, types.NamespacedName{Namespace: h.tenantA, Name: again.job(t).ID}, &fresh))
+	if fresh.UID == old.UID || !strings.Contains(string(fresh.Spec.Parameters.Raw), "example.com/b") {
+		t.Errorf("not a new job of the new request: uid %s (old %s), parameters %s", fresh.UID, old.UID, fresh.Spec.Parameters.Raw)
 	}
 }
 

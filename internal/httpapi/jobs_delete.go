@@ -20,9 +20,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // deleteJob handles DELETE /v1/jobs/{id}: the AsyncJob is deleted with
@@ -36,16 +34,8 @@ func (s *Server) deleteJob(c *gin.Context) error {
 		return err
 	}
 	if aj.DeletionTimestamp == nil {
-		// Preconditions: delete exactly the object we authorised (same UID),
-		// not a namesake created since.
-		err := s.store.writer.Delete(c.Request.Context(), aj,
-			client.PropagationPolicy(metav1.DeletePropagationForeground),
-			client.Preconditions{UID: &aj.UID})
-		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-			return jobNotFound(aj.Name)
-		}
-		if err != nil {
-			return fromKube(err)
+		if err := s.store.deleteJob(c.Request.Context(), aj); err != nil {
+			return err
 		}
 		// Show the deleting mark; the API server set it, the cache may lag.
 		now := metav1.Now()

@@ -31,8 +31,8 @@ import (
 
 // Page sizes of GET /v1/jobs.
 const (
-	DefaultPageSize = 20
-	MaxPageSize     = 100
+	defaultPageSize = 20
+	maxPageSize     = 100
 )
 
 // listQueryParams are the query parameters GET /v1/jobs understands; any other
@@ -48,8 +48,8 @@ const (
 	queryPageToken = "pageToken"
 )
 
-// JobList is a page of jobs.
-type JobList struct {
+// jobList is a page of jobs.
+type jobList struct {
 	Items         []Job  `json:"items"`
 	NextPageToken string `json:"nextPageToken,omitempty"`
 }
@@ -66,17 +66,17 @@ type listFilter struct {
 // parseListQuery validates the query of GET /v1/jobs.
 func parseListQuery(c *gin.Context) (listFilter, error) {
 	q := c.Request.URL.Query()
-	f := listFilter{limit: DefaultPageSize, labels: map[string]string{}}
+	f := listFilter{limit: defaultPageSize, labels: map[string]string{}}
 	for name := range q {
 		if !listQueryParams[name] {
-			return f, newError(ProblemInvalidQuery, "unknown query parameter %q; allowed: status, type, label, limit, pageToken", name)
+			return f, newError(problemInvalidQuery, "unknown query parameter %q; allowed: status, type, label, limit, pageToken", name)
 		}
 	}
 	for _, v := range q[queryStatus] {
 		for _, s := range strings.Split(v, ",") {
 			state, ok := stateOf(Status(s))
 			if !ok {
-				return f, newError(ProblemInvalidQuery, "status %q is not one of PENDING, RUNNING, COMPLETED, FAILED, CANCELLED", s)
+				return f, newError(problemInvalidQuery, "status %q is not one of PENDING, RUNNING, COMPLETED, FAILED, CANCELLED", s)
 			}
 			if f.statuses == nil {
 				f.statuses = map[v1alpha1.AsyncJobState]bool{}
@@ -85,39 +85,39 @@ func parseListQuery(c *gin.Context) (listFilter, error) {
 		}
 	}
 	if len(q[queryType]) > 1 {
-		return f, newError(ProblemInvalidQuery, "type may be given once")
+		return f, newError(problemInvalidQuery, "type may be given once")
 	}
 	f.typ = q.Get(queryType)
 	for _, v := range q[queryLabel] {
 		k, val, ok := strings.Cut(v, "=")
 		if !ok || len(validateLabels(map[string]string{k: val})) > 0 {
-			return f, newError(ProblemInvalidQuery, "label %q must be key=value with a valid label key and value", v)
+			return f, newError(problemInvalidQuery, "label %q must be key=value with a valid label key and value", v)
 		}
 		if prev, dup := f.labels[k]; dup && prev != val {
-			return f, newError(ProblemInvalidQuery, "label %q is given twice with different values", k)
+			return f, newError(problemInvalidQuery, "label %q is given twice with different values", k)
 		}
 		f.labels[k] = val
 	}
 	if v := q.Get(queryLimit); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return f, newError(ProblemInvalidQuery, "limit must be a non-negative integer (default %d, at most %d)", DefaultPageSize, MaxPageSize)
+			return f, newError(problemInvalidQuery, "limit must be a non-negative integer (default %d, at most %d)", defaultPageSize, maxPageSize)
 		}
 		switch {
 		case n == 0:
-			n = DefaultPageSize
-		case n > MaxPageSize:
-			n = MaxPageSize
+			n = defaultPageSize
+		case n > maxPageSize:
+			n = maxPageSize
 		}
 		f.limit = n
 	}
 	if v := q.Get(queryPageToken); v != "" {
 		t, ok := decodePageToken(v)
 		if !ok {
-			return f, newError(ProblemInvalidPageToken, "pageToken is not a token this API issued; start again without it")
+			return f, newError(problemInvalidPageToken, "pageToken is not a token this API issued; start again without it")
 		}
 		if t.Filter != f.fingerprint() {
-			return f, newError(ProblemInvalidPageToken, "the filters changed since this pageToken was issued; keep them or start again without pageToken")
+			return f, newError(problemInvalidPageToken, "the filters changed since this pageToken was issued; keep them or start again without pageToken")
 		}
 		f.token = &t
 	}
@@ -154,7 +154,7 @@ func (s *Server) listJobs(c *gin.Context) error {
 		return err
 	}
 	sort.Slice(all, func(i, j int) bool { return newerFirst(&all[i], &all[j]) })
-	page := JobList{Items: []Job{}}
+	page := jobList{Items: []Job{}}
 	var last *v1alpha1.AsyncJob
 	for i := range all {
 		aj := &all[i]

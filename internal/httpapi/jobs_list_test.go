@@ -19,8 +19,11 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
 )
@@ -36,7 +39,7 @@ func (h *harness) listAll(tenant, query string, between func(page int)) []string
 		if token != "" {
 			q.Set("pageToken", token)
 		}
-		var list JobList
+		var list jobList
 		h.request(http.MethodGet, "/v1/jobs?"+q.Encode(), tenant, nil).expect(h.t, http.StatusOK).json(h.t, &list)
 		for _, j := range list.Items {
 			ids = append(ids, j.ID)
@@ -133,7 +136,7 @@ func TestListNewestFirstAndFilters(t *testing.T) {
 	}
 	// Newest first: creation order reversed, names break same-second ties, so
 	// check against the server's own order being sorted by (created desc, name desc).
-	var list JobList
+	var list jobList
 	h.request(http.MethodGet, "/v1/jobs", h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
 	for i := 1; i < len(list.Items); i++ {
 		p, q := list.Items[i-1], list.Items[i]
@@ -143,13 +146,55 @@ func TestListNewestFirstAndFilters(t *testing.T) {
 	}
 }
 
+// TestListNewestFirstAcrossSeconds: jobs created in different seconds
+// (creationTimestamp has one-second resolution) list newest first, on one
+// page and across pages. Their ids are chosen to sort the other way, so an
+// order by name alone, the same-second tie-break, would fail.
+func TestListNewestFirstAcrossSeconds(t *testing.T) {
+	h := newHarness(t)
+	// Idempotency keys fix the ids: create in descending id order.
+	keys := []string{"first", "second", "third"}
+	sort.Slice(keys, func(i, j int) bool { return jobIDForKey(h.tenantA, keys[i]) > jobIDForKey(h.tenantA, keys[j]) })
+	body := map[string]any{"type": h.typ, "parameters": map[string]any{"input": "https://example.com/a", "format": "webm"}}
+	var created []Job
+	for i, key := range keys {
+		if i > 0 {
+			// The API server stamps creation with this machine's clock: wait
+			// until it has passed the previous job's second.
+			next := created[i-1].CreatedAt.Truncate(time.Second).Add(time.Second)
+			time.Sleep(time.Until(next))
+		}
+		created = append(created, h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", key).
+			expect(t, http.StatusAccepted).job(t))
+	}
+	for i := 1; i < len(created); i++ {
+		if !created[i].CreatedAt.After(created[i-1].CreatedAt) || created[i].ID > created[i-1].ID {
+			t.Fatalf("set-up: want later seconds and smaller ids, got %+v then %+v", created[i-1], created[i])
+		}
+	}
+	want := []string{created[2].ID, created[1].ID, created[0].ID}
+	h.waitListed(h.tenantA, len(want))
+	var list jobList
+	h.request(http.MethodGet, "/v1/jobs", h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
+	var got []string
+	for _, j := range list.Items {
+		got = append(got, j.ID)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("one page: %v, want newest first %v", got, want)
+	}
+	if paged := h.listAll(h.tenantA, "limit=1", nil); strings.Join(paged, ",") != strings.Join(want, ",") {
+		t.Errorf("pages of one: %v, want newest first %v", paged, want)
+	}
+}
+
 func TestListLimits(t *testing.T) {
 	h := newHarness(t)
 	for range 3 {
 		h.submit(h.tenantA, nil)
 	}
 	h.waitListed(h.tenantA, 3)
-	var list JobList
+	var list jobList
 	h.request(http.MethodGet, "/v1/jobs?limit=1", h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
 	if len(list.Items) != 1 || list.NextPageToken == "" {
 		t.Errorf("limit=1: %d items, token %q", len(list.Items), list.NextPageToken)
@@ -158,22 +203,22 @@ func TestListLimits(t *testing.T) {
 		t.Errorf("page token %q is not URL-safe", list.NextPageToken)
 	}
 	// Larger than the maximum is clamped, not refused.
-	list = JobList{}
+	list = jobList{}
 	h.request(http.MethodGet, "/v1/jobs?limit=100000", h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
 	if len(list.Items) != 3 || list.NextPageToken != "" {
 		t.Errorf("clamped limit: %d items, token %q", len(list.Items), list.NextPageToken)
 	}
-	first := JobList{}
+	first := jobList{}
 	h.request(http.MethodGet, "/v1/jobs?limit=1&status=PENDING", h.tenantA, nil).expect(t, http.StatusOK).json(t, &first)
 	bad := []struct{ query, code string }{
-		{"limit=-1", ProblemInvalidQuery.Code},
-		{"limit=ten", ProblemInvalidQuery.Code},
-		{"status=DONE", ProblemInvalidQuery.Code},
-		{"sort=name", ProblemInvalidQuery.Code},
-		{"label=noequals", ProblemInvalidQuery.Code},
-		{"pageToken=garbage!", ProblemInvalidPageToken.Code},
+		{"limit=-1", problemInvalidQuery.Code},
+		{"limit=ten", problemInvalidQuery.Code},
+		{"status=DONE", problemInvalidQuery.Code},
+		{"sort=name", problemInvalidQuery.Code},
+		{"label=noequals", problemInvalidQuery.Code},
+		{"pageToken=garbage!", problemInvalidPageToken.Code},
 		// The filters changed since the token was issued.
-		{"status=RUNNING&pageToken=" + first.NextPageToken, ProblemInvalidPageToken.Code},
+		{"status=RUNNING&pageToken=" + first.NextPageToken, problemInvalidPageToken.Code},
 	}
 	for _, tc := range bad {
 		r := h.request(http.MethodGet, "/v1/jobs?"+tc.query, h.tenantA, nil).expect(t, http.StatusBadRequest)
@@ -183,6 +228,23 @@ func TestListLimits(t *testing.T) {
 	}
 	// The same filters with the token work, and a different limit is fine.
 	h.request(http.MethodGet, "/v1/jobs?limit=5&status=PENDING&pageToken="+first.NextPageToken, h.tenantA, nil).expect(t, http.StatusOK)
+}
+
+// TestListLimitZeroIsTheDefault: limit=0 means the default page size, as
+// does no limit at all.
+func TestListLimitZeroIsTheDefault(t *testing.T) {
+	h := newHarness(t)
+	for range defaultPageSize + 1 {
+		h.submit(h.tenantA, nil)
+	}
+	h.waitListed(h.tenantA, defaultPageSize+1)
+	for _, query := range []string{"?limit=0", ""} {
+		var list jobList
+		h.request(http.MethodGet, "/v1/jobs"+query, h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
+		if len(list.Items) != defaultPageSize || list.NextPageToken == "" {
+			t.Errorf("GET /v1/jobs%s: %d items, next page token %q; want %d and a token", query, len(list.Items), list.NextPageToken, defaultPageSize)
+		}
+	}
 }
 
 // waitListed waits until the server's cache lists n jobs of tenant.

@@ -50,10 +50,10 @@ func (s *Server) getResult(c *gin.Context) error {
 		}
 		return writeJSON(c, http.StatusOK, rawJSON(result))
 	case StatusPending, StatusRunning:
-		return newError(ProblemResultNotReady, "job %s is %s; poll %s and come back once it is COMPLETED",
+		return newError(problemResultNotReady, "job %s is %s; poll %s and come back once it is COMPLETED",
 			aj.Name, statusOf(aj.Status.State), jobPath(aj.Name)).withRetryAfter(s.pollSeconds(c, aj.Spec.Type))
 	default:
-		return newError(ProblemNoResult, "job %s is %s and will never have a result; %s says why",
+		return newError(problemNoResult, "job %s is %s and will never have a result; %s says why",
 			aj.Name, statusOf(aj.Status.State), jobPath(aj.Name))
 	}
 }
@@ -77,7 +77,7 @@ func requireNoBody(c *gin.Context) error {
 		return nil
 	}
 	if c.Request.ContentLength > 0 || len(c.Request.TransferEncoding) > 0 {
-		return newError(ProblemUnexpectedBody, "%s %s takes no request body", c.Request.Method, c.FullPath())
+		return newError(problemUnexpectedBody, "%s %s takes no request body", c.Request.Method, c.FullPath())
 	}
 	return nil
 }

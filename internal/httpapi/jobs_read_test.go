@@ -97,7 +97,7 @@ func TestFinishedJobs(t *testing.T) {
 			t.Errorf("result %v, Sunset %q", result, res.Header.Get("Sunset"))
 		}
 		c := h.request(http.MethodPost, "/v1/jobs/"+j.ID+"/cancel", h.tenantA, nil).expect(t, http.StatusConflict)
-		if c.problem(t).Code != ProblemJobFinished.Code {
+		if c.problem(t).Code != problemJobFinished.Code {
 			t.Errorf("cancel of a completed job: %s", c.body)
 		}
 	})
@@ -117,7 +117,7 @@ func TestFinishedJobs(t *testing.T) {
 			t.Errorf("failed job problem %+v", p)
 		}
 		r := h.request(http.MethodGet, "/v1/jobs/"+j.ID+"/result", h.tenantA, nil).expect(t, http.StatusConflict)
-		if r.problem(t).Code != ProblemNoResult.Code {
+		if r.problem(t).Code != problemNoResult.Code {
 			t.Errorf("result of a failed job: %s", r.body)
 		}
 		h.request(http.MethodPost, "/v1/jobs/"+j.ID+"/cancel", h.tenantA, nil).expect(t, http.StatusConflict)
@@ -126,7 +126,7 @@ func TestFinishedJobs(t *testing.T) {
 	t.Run("result not ready", func(t *testing.T) {
 		j := h.submit(h.tenantA, nil)
 		r := h.request(http.MethodGet, "/v1/jobs/"+j.ID+"/result", h.tenantA, nil).expect(t, http.StatusConflict)
-		if r.problem(t).Code != ProblemResultNotReady.Code || r.Header.Get("Retry-After") != "7" {
+		if r.problem(t).Code != problemResultNotReady.Code || r.Header.Get("Retry-After") != "7" {
 			t.Errorf("result of a pending job: %s, Retry-After %q", r.body, r.Header.Get("Retry-After"))
 		}
 	})
@@ -136,7 +136,7 @@ func TestGetUnknownJob(t *testing.T) {
 	h := newHarness(t)
 	for _, id := range []string{"6f1c6c1e-4f0e-4a53-9a8e-2b8f0f0f7a21", "not-a-uuid", "6F1C6C1E-4F0E-4A53-9A8E-2B8F0F0F7A21"} {
 		r := h.request(http.MethodGet, "/v1/jobs/"+id, h.tenantA, nil).expect(t, http.StatusNotFound)
-		if p := r.problem(t); p.Code != ProblemJobNotFound.Code || p.Instance != "/v1/jobs/"+id {
+		if p := r.problem(t); p.Code != problemJobNotFound.Code || p.Instance != "/v1/jobs/"+id {
 			t.Errorf("%s: %+v", id, p)
 		}
 	}
@@ -145,9 +145,9 @@ func TestGetUnknownJob(t *testing.T) {
 func TestTypes(t *testing.T) {
 	h := newHarness(t)
 	h.createType(h.typ+"-hidden", `{"type":"object"}`, false)
-	var list JobTypeList
+	var list jobTypeList
 	h.request(http.MethodGet, "/v1/types", h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
-	var found *JobType
+	var found *jobType
 	for i := range list.Items {
 		if list.Items[i].Name == h.typ+"-hidden" {
 			t.Error("a type that is not Ready is listed")
@@ -163,14 +163,14 @@ func TestTypes(t *testing.T) {
 	if err := json.Unmarshal(found.ParametersSchema, &schema); err != nil || schema["required"] == nil {
 		t.Errorf("parametersSchema %s", found.ParametersSchema)
 	}
-	var one JobType
+	var one jobType
 	h.request(http.MethodGet, "/v1/types/"+h.typ, h.tenantB, nil).expect(t, http.StatusOK).json(t, &one)
 	if one.Name != h.typ {
 		t.Errorf("type %+v", one)
 	}
 	for _, name := range []string{"nope", h.typ + "-hidden"} {
 		r := h.request(http.MethodGet, "/v1/types/"+name, h.tenantA, nil).expect(t, http.StatusNotFound)
-		if r.problem(t).Code != ProblemTypeNotFound.Code {
+		if r.problem(t).Code != problemTypeNotFound.Code {
 			t.Errorf("%s: %s", name, r.body)
 		}
 	}

@@ -27,6 +27,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -72,8 +73,9 @@ type harness struct {
 	env     *framework.Env
 	srv     *httptest.Server
 	server  *Server
-	keys    map[string]string // tenant -> API key
-	typ     string            // a Ready type with a schema
+	keys    map[string]string    // tenant -> API key
+	keysRef types.NamespacedName // the Secret holding their hashes
+	typ     string               // a Ready type with a schema
 	tenantA string
 	tenantB string
 	client  *http.Client
@@ -127,16 +129,17 @@ func newHarnessWithConfig(t *testing.T, restCfg *rest.Config, opts ...harnessOpt
 	h.must(testEnv.Client.Create(ctx, secret))
 
 	secretRef := types.NamespacedName{Namespace: keysNS, Name: "api-keys"}
+	h.keysRef = secretRef
 	c, err := NewCache(restCfg, testEnv.Scheme, &secretRef)
 	h.must(err)
-	h.must(StartCache(ctx, c, true))
-	direct, err := client.New(restCfg, client.Options{Scheme: testEnv.Scheme})
+	h.must(StartCache(ctx, c, true, testr.New(t)))
+	direct, err := NewClient(restCfg, testEnv.Scheme, DefaultKubeTimeout)
 	h.must(err)
 	tenants, err := NewTenantNamespaces("{tenant}")
 	h.must(err)
 	cfg := Config{
 		Cache: c, APIReader: direct, Client: direct,
-		Authenticator: &APIKeyAuthenticator{Reader: c, Secret: secretRef},
+		Authenticator: &APIKeyAuthenticator{Secret: secretRef},
 		Tenants:       tenants,
 		KubeTimeout:   5 * time.Second,
 		Log:           testr.New(t),
@@ -215,12 +218,12 @@ func (r response) json(t *testing.T, v any) {
 	}
 }
 
-func (r response) problem(t *testing.T) Problem {
+func (r response) problem(t *testing.T) problemDetails {
 	t.Helper()
 	if ct := r.Header.Get("Content-Type"); ct != problemMediaType {
 		t.Fatalf("Content-Type = %q, want %s (status %d, body %s)", ct, problemMediaType, r.StatusCode, r.body)
 	}
-	var p Problem
+	var p problemDetails
 	r.json(t, &p)
 	if p.Status != r.StatusCode {
 		t.Errorf("problem status %d != HTTP status %d", p.Status, r.StatusCode)
@@ -321,19 +324,27 @@ func (h *harness) eventually(what string, cond func() bool) {
 func clientInNamespace(ns string) client.ListOption { return client.InNamespace(ns) }
 
 // sibling is a second server (its own cache and process state) over the same
-// cluster, tenants and keys: a restarted or parallel replica.
-func (h *harness) sibling(t *testing.T) *harness {
+// cluster, tenants and keys: a restarted or parallel replica. Its cache reaches
+// the API server through a proxy; cutCache cuts it off for good, so the cache
+// keeps what it has seen and learns nothing more. opts adjust its Config.
+func (h *harness) sibling(t *testing.T, opts ...harnessOption) (sib *harness, cutCache func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	auth := h.server.cfg.Authenticator.(*APIKeyAuthenticator)
-	c, err := NewCache(h.env.Config, h.env.Scheme, &auth.Secret)
+	u, err := url.Parse(h.env.Config.Host)
 	h.must(err)
-	h.must(StartCache(ctx, c, true))
+	proxy := newSwitchProxy(t, u.Host)
+	cacheCfg := rest.CopyConfig(h.env.Config)
+	cacheCfg.Host = "https://" + proxy.addr
+	c, err := NewCache(cacheCfg, h.env.Scheme, &h.keysRef)
+	h.must(err)
+	h.must(StartCache(ctx, c, true, testr.New(t)))
 	cfg := h.server.cfg
 	cfg.Cache = c
-	cfg.Authenticator = &APIKeyAuthenticator{Reader: c, Secret: auth.Secret}
 	cfg.Registerer, cfg.Gatherer = nil, nil
+	for _, o := range opts {
+		o(&cfg)
+	}
 	s, err := New(cfg)
 	h.must(err)
 	h2 := *h
@@ -341,5 +352,5 @@ func (h *harness) sibling(t *testing.T) *harness {
 	h2.server = s
 	h2.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(h2.srv.Close)
-	return &h2
+	return &h2, proxy.down
 }

@@ -31,12 +31,12 @@ import (
 //go:embed openapi.yaml
 var openAPIYAML []byte
 
-// OpenAPIJSON returns the OpenAPI document as JSON.
-var OpenAPIJSON = sync.OnceValues(func() ([]byte, error) { return yaml.YAMLToJSON(openAPIYAML) })
+// openAPIJSON returns the OpenAPI document as JSON.
+var openAPIJSON = sync.OnceValues(func() ([]byte, error) { return yaml.YAMLToJSON(openAPIYAML) })
 
 // serveOpenAPI handles GET /openapi.json.
 func serveOpenAPI(c *gin.Context) error {
-	doc, err := OpenAPIJSON()
+	doc, err := openAPIJSON()
 	if err != nil {
 		return err
 	}

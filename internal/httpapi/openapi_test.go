@@ -47,7 +47,7 @@ type oasDoc struct {
 }
 
 var loadOAS = sync.OnceValues(func() (*oasDoc, error) {
-	raw, err := OpenAPIJSON()
+	raw, err := openAPIJSON()
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	srv := newUnitServer(t)
 	registered := map[string]bool{}
-	for _, r := range srv.Routes() {
+	for _, r := range srv.engine.Routes() {
 		path := ginParam.ReplaceAllString(r.Path, "{$1}")
 		key := strings.ToLower(r.Method) + " " + path
 		registered[key] = true
@@ -280,7 +280,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 			t.Errorf("schema %s: %v", name, err)
 		}
 	}
-	raw, _ := OpenAPIJSON()
+	raw, _ := openAPIJSON()
 	for _, h := range []string{"Location", "Retry-After", "ETag", "Sunset", "Idempotency-Key", "Idempotent-Replayed", "WWW-Authenticate", "Allow"} {
 		if !bytes.Contains(raw, []byte(`"`+h+`"`)) {
 			t.Errorf("header %s is not documented", h)
@@ -314,7 +314,7 @@ func TestDocsListEveryProblemType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range append(ProblemTypes, jobFailedProblem) {
+	for _, p := range append(problemTypes, jobFailedProblem) {
 		if !bytes.Contains(md, []byte(p.URI())) {
 			t.Errorf("docs/api.md does not document %s", p.URI())
 		}

@@ -30,9 +30,9 @@ const problemBase = "https://asyncjob.io/problems/"
 // problemMediaType is the RFC 9457 media type of every error body.
 const problemMediaType = "application/problem+json"
 
-// ProblemType is one documented kind of error: its title is stable, its detail
+// problemType is one documented kind of error: its title is stable, its detail
 // varies per occurrence.
-type ProblemType struct {
+type problemType struct {
 	Slug   string
 	Title  string
 	Status int
@@ -40,48 +40,48 @@ type ProblemType struct {
 }
 
 // URI is the problem type's identifier, the problem's `type` member.
-func (p ProblemType) URI() string { return problemBase + p.Slug }
+func (p problemType) URI() string { return problemBase + p.Slug }
 
-// The problem types the API can return. ProblemTypes lists them all; a test
+// The problem types the API can return. problemTypes lists them all; a test
 // checks that docs/api.md and the OpenAPI document mention every one.
 var (
-	ProblemMalformedJSON        = ProblemType{"malformed-json", "Request body is not valid JSON", http.StatusBadRequest, "MALFORMED_JSON"}
-	ProblemInvalidQuery         = ProblemType{"invalid-query", "Invalid query parameters", http.StatusBadRequest, "INVALID_QUERY"}
-	ProblemInvalidPageToken     = ProblemType{"invalid-page-token", "Invalid page token", http.StatusBadRequest, "INVALID_PAGE_TOKEN"}
-	ProblemInvalidIdempotency   = ProblemType{"invalid-idempotency-key", "Invalid Idempotency-Key header", http.StatusBadRequest, "INVALID_IDEMPOTENCY_KEY"}
-	ProblemUnexpectedBody       = ProblemType{"unexpected-body", "Request body not allowed", http.StatusBadRequest, "UNEXPECTED_BODY"}
-	ProblemUnauthenticated      = ProblemType{"unauthenticated", "Authentication required", http.StatusUnauthorized, "UNAUTHENTICATED"}
-	ProblemJobNotFound          = ProblemType{"job-not-found", "Job not found", http.StatusNotFound, "JOB_NOT_FOUND"}
-	ProblemTypeNotFound         = ProblemType{"type-not-found", "Job type not found", http.StatusNotFound, "TYPE_NOT_FOUND"}
-	ProblemRouteNotFound        = ProblemType{"route-not-found", "No such endpoint", http.StatusNotFound, "ROUTE_NOT_FOUND"}
-	ProblemMethodNotAllowed     = ProblemType{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"}
-	ProblemJobFinished          = ProblemType{"job-already-finished", "Job already finished", http.StatusConflict, "JOB_ALREADY_FINISHED"}
-	ProblemResultNotReady       = ProblemType{"result-not-ready", "Job result not ready yet", http.StatusConflict, "RESULT_NOT_READY"}
-	ProblemNoResult             = ProblemType{"no-result", "Job has no result", http.StatusConflict, "NO_RESULT"}
-	ProblemPayloadTooLarge      = ProblemType{"payload-too-large", "Request body too large", http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE"}
-	ProblemUnsupportedMediaType = ProblemType{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"}
-	ProblemValidationFailed     = ProblemType{"validation-failed", "Request failed validation", http.StatusUnprocessableEntity, "VALIDATION_FAILED"}
-	ProblemIdempotencyMismatch  = ProblemType{"idempotency-key-reused", "Idempotency-Key reused with a different request", http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED"}
-	ProblemRateLimited          = ProblemType{"rate-limited", "Too many requests", http.StatusTooManyRequests, "RATE_LIMITED"}
-	ProblemTooManyUnfinished    = ProblemType{"too-many-unfinished-jobs", "Too many unfinished jobs", http.StatusTooManyRequests, "TOO_MANY_UNFINISHED_JOBS"}
-	ProblemInternal             = ProblemType{"internal", "Internal server error", http.StatusInternalServerError, "INTERNAL"}
-	ProblemUnavailable          = ProblemType{"backend-unavailable", "Service temporarily unavailable", http.StatusServiceUnavailable, "BACKEND_UNAVAILABLE"}
-	ProblemNotReady             = ProblemType{"not-ready", "Server not ready", http.StatusServiceUnavailable, "NOT_READY"}
+	problemMalformedJSON        = problemType{"malformed-json", "Request body is not valid JSON", http.StatusBadRequest, "MALFORMED_JSON"}
+	problemInvalidQuery         = problemType{"invalid-query", "Invalid query parameters", http.StatusBadRequest, "INVALID_QUERY"}
+	problemInvalidPageToken     = problemType{"invalid-page-token", "Invalid page token", http.StatusBadRequest, "INVALID_PAGE_TOKEN"}
+	problemInvalidIdempotency   = problemType{"invalid-idempotency-key", "Invalid Idempotency-Key header", http.StatusBadRequest, "INVALID_IDEMPOTENCY_KEY"}
+	problemUnexpectedBody       = problemType{"unexpected-body", "Request body not allowed", http.StatusBadRequest, "UNEXPECTED_BODY"}
+	problemUnauthenticated      = problemType{"unauthenticated", "Authentication required", http.StatusUnauthorized, "UNAUTHENTICATED"}
+	problemJobNotFound          = problemType{"job-not-found", "Job not found", http.StatusNotFound, "JOB_NOT_FOUND"}
+	problemTypeNotFound         = problemType{"type-not-found", "Job type not found", http.StatusNotFound, "TYPE_NOT_FOUND"}
+	problemRouteNotFound        = problemType{"route-not-found", "No such endpoint", http.StatusNotFound, "ROUTE_NOT_FOUND"}
+	problemMethodNotAllowed     = problemType{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"}
+	problemJobFinished          = problemType{"job-already-finished", "Job already finished", http.StatusConflict, "JOB_ALREADY_FINISHED"}
+	problemResultNotReady       = problemType{"result-not-ready", "Job result not ready yet", http.StatusConflict, "RESULT_NOT_READY"}
+	problemNoResult             = problemType{"no-result", "Job has no result", http.StatusConflict, "NO_RESULT"}
+	problemPayloadTooLarge      = problemType{"payload-too-large", "Request body too large", http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE"}
+	problemUnsupportedMediaType = problemType{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"}
+	problemValidationFailed     = problemType{"validation-failed", "Request failed validation", http.StatusUnprocessableEntity, "VALIDATION_FAILED"}
+	problemIdempotencyMismatch  = problemType{"idempotency-key-reused", "Idempotency-Key reused with a different request", http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED"}
+	problemRateLimited          = problemType{"rate-limited", "Too many requests", http.StatusTooManyRequests, "RATE_LIMITED"}
+	problemTooManyUnfinished    = problemType{"too-many-unfinished-jobs", "Too many unfinished jobs", http.StatusTooManyRequests, "TOO_MANY_UNFINISHED_JOBS"}
+	problemInternal             = problemType{"internal", "Internal server error", http.StatusInternalServerError, "INTERNAL"}
+	problemUnavailable          = problemType{"backend-unavailable", "Service temporarily unavailable", http.StatusServiceUnavailable, "BACKEND_UNAVAILABLE"}
+	problemNotReady             = problemType{"not-ready", "Server not ready", http.StatusServiceUnavailable, "NOT_READY"}
 )
 
-// ProblemTypes is every problem type the API can return.
-var ProblemTypes = []ProblemType{
-	ProblemMalformedJSON, ProblemInvalidQuery, ProblemInvalidPageToken, ProblemInvalidIdempotency,
-	ProblemUnexpectedBody, ProblemUnauthenticated, ProblemJobNotFound, ProblemTypeNotFound,
-	ProblemRouteNotFound, ProblemMethodNotAllowed, ProblemJobFinished, ProblemResultNotReady,
-	ProblemNoResult, ProblemPayloadTooLarge, ProblemUnsupportedMediaType, ProblemValidationFailed,
-	ProblemIdempotencyMismatch, ProblemRateLimited, ProblemTooManyUnfinished, ProblemInternal,
-	ProblemUnavailable, ProblemNotReady,
+// problemTypes is every problem type the API can return.
+var problemTypes = []problemType{
+	problemMalformedJSON, problemInvalidQuery, problemInvalidPageToken, problemInvalidIdempotency,
+	problemUnexpectedBody, problemUnauthenticated, problemJobNotFound, problemTypeNotFound,
+	problemRouteNotFound, problemMethodNotAllowed, problemJobFinished, problemResultNotReady,
+	problemNoResult, problemPayloadTooLarge, problemUnsupportedMediaType, problemValidationFailed,
+	problemIdempotencyMismatch, problemRateLimited, problemTooManyUnfinished, problemInternal,
+	problemUnavailable, problemNotReady,
 }
 
-// Problem is an RFC 9457 problem details object with this API's extension
+// problemDetails is an RFC 9457 problem details object with this API's extension
 // members: code (machine reason) and errors (field errors).
-type Problem struct {
+type problemDetails struct {
 	Type     string                   `json:"type"`
 	Title    string                   `json:"title"`
 	Status   int                      `json:"status"`
@@ -94,7 +94,7 @@ type Problem struct {
 // apiError is the typed error handlers return. Only kind, detail, fields and
 // the headers reach the client; cause is for the server's log.
 type apiError struct {
-	kind       ProblemType
+	kind       problemType
 	detail     string
 	fields     []paramschema.FieldError
 	retryAfter int               // seconds; 0 sends no Retry-After
@@ -112,7 +112,7 @@ func (e *apiError) Error() string {
 func (e *apiError) Unwrap() error { return e.cause }
 
 // newError builds an apiError with a client-facing detail.
-func newError(kind ProblemType, format string, args ...any) *apiError {
+func newError(kind problemType, format string, args ...any) *apiError {
 	return &apiError{kind: kind, detail: fmt.Sprintf(format, args...)}
 }
 
@@ -127,8 +127,8 @@ func (e *apiError) withHeader(k, v string) *apiError {
 }
 
 // toProblem renders the error for the client. instance is the request path.
-func (e *apiError) toProblem(instance string) Problem {
-	return Problem{
+func (e *apiError) toProblem(instance string) problemDetails {
+	return problemDetails{
 		Type:     e.kind.URI(),
 		Title:    e.kind.Title,
 		Status:   e.kind.Status,

@@ -17,7 +17,6 @@ limitations under the License.
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -25,12 +24,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-logr/logr"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
-
-// unavailableRetryAfter is the Retry-After (seconds) sent with 503s: long enough
-// for a restarted API server to come back, short enough not to stall clients.
-const unavailableRetryAfter = 5
 
 // handlerFunc is the shape of every endpoint: it writes the success response
 // itself and returns any failure as an error for problemMiddleware.
@@ -93,39 +87,5 @@ func classify(err error) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
-	return newError(ProblemInternal, "the server could not complete the request").withCause(err)
-}
-
-// fromKube converts a failed Kubernetes API call into an apiError. Failures that
-// mean "the API server is not answering" become 503 with Retry-After, so clients
-// back off and the API recovers by itself once the API server is back.
-func fromKube(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae
-	}
-	if isUnavailable(err) {
-		return newError(ProblemUnavailable, "the job store is temporarily unavailable; retry later").
-			withRetryAfter(unavailableRetryAfter).withCause(err)
-	}
-	return newError(ProblemInternal, "the server could not complete the request").withCause(err)
-}
-
-// isUnavailable reports whether err means the Kubernetes API could not be
-// reached or could not answer in time, as opposed to answering "no".
-func isUnavailable(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var status apierrors.APIStatus
-	if !errors.As(err, &status) {
-		// Not an answer from the API server: a transport error (connection
-		// refused or reset, TLS, DNS). The server is unreachable.
-		return !errors.Is(err, context.Canceled)
-	}
-	return apierrors.IsServiceUnavailable(err) || apierrors.IsServerTimeout(err) ||
-		apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err)
+	return newError(problemInternal, "the server could not complete the request").withCause(err)
 }

@@ -32,7 +32,7 @@ import (
 func TestProblemTypesAreWellFormed(t *testing.T) {
 	code := regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 	seen := map[string]bool{}
-	for _, p := range ProblemTypes {
+	for _, p := range problemTypes {
 		if !code.MatchString(p.Code) || p.Title == "" || p.Status < 400 || http.StatusText(p.Status) == "" {
 			t.Errorf("problem type %+v", p)
 		}
@@ -47,23 +47,23 @@ func TestFromKube(t *testing.T) {
 	gr := schema.GroupResource{Group: "asyncjob.io", Resource: "asyncjobs"}
 	cases := []struct {
 		err  error
-		want ProblemType
+		want problemType
 	}{
-		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, ProblemUnavailable},
-		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), ProblemUnavailable},
-		{apierrors.NewServiceUnavailable("x"), ProblemUnavailable},
-		{apierrors.NewTimeoutError("x", 1), ProblemUnavailable},
-		{apierrors.NewTooManyRequests("x", 1), ProblemUnavailable},
-		{apierrors.NewForbidden(gr, "x", errors.New("rbac")), ProblemInternal},
-		{apierrors.NewBadRequest("x"), ProblemInternal},
-		{newError(ProblemJobNotFound, "x"), ProblemJobNotFound},
+		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, problemUnavailable},
+		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), problemUnavailable},
+		{apierrors.NewServiceUnavailable("x"), problemUnavailable},
+		{apierrors.NewTimeoutError("x", 1), problemUnavailable},
+		{apierrors.NewTooManyRequests("x", 1), problemUnavailable},
+		{apierrors.NewForbidden(gr, "x", errors.New("rbac")), problemInternal},
+		{apierrors.NewBadRequest("x"), problemInternal},
+		{newError(problemJobNotFound, "x"), problemJobNotFound},
 	}
 	for _, tc := range cases {
-		got := classify(fromKube(tc.err))
+		got := classify(fromKube(tc.err, kubeAnswers{}))
 		if got.kind != tc.want {
 			t.Errorf("%v: %s, want %s", tc.err, got.kind.Code, tc.want.Code)
 		}
-		if got.kind == ProblemUnavailable && got.retryAfter == 0 {
+		if got.kind == problemUnavailable && got.retryAfter == 0 {
 			t.Errorf("%v: 503 without Retry-After", tc.err)
 		}
 	}

@@ -68,7 +68,7 @@ func (l *tenantLimiter) middleware() gin.HandlerFunc {
 		r := l.get(id.Tenant).ReserveN(now, 1)
 		if delay := r.DelayFrom(now); delay > 0 {
 			r.CancelAt(now) // a refused request must not use up a token
-			return newError(ProblemRateLimited, "this client sent too many requests; retry later").
+			return newError(problemRateLimited, "this client sent too many requests; retry later").
 				withRetryAfter(int(math.Ceil(delay.Seconds())))
 		}
 		c.Next()

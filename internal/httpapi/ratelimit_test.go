@@ -32,7 +32,7 @@ func TestRateLimit(t *testing.T) {
 	h.request(http.MethodGet, "/v1/types", h.tenantA, nil).expect(t, http.StatusOK)
 	h.request(http.MethodGet, "/v1/types", h.tenantA, nil).expect(t, http.StatusOK)
 	r := h.request(http.MethodGet, "/v1/types", h.tenantA, nil).expect(t, http.StatusTooManyRequests)
-	if p := r.problem(t); p.Code != ProblemRateLimited.Code {
+	if p := r.problem(t); p.Code != problemRateLimited.Code {
 		t.Errorf("code %s", p.Code)
 	}
 	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
@@ -47,7 +47,7 @@ func TestMaxUnfinishedJobs(t *testing.T) {
 	h.waitListed(h.tenantA, 1)
 	body := map[string]any{"type": h.typ, "parameters": map[string]any{"input": "https://example.com/a", "format": "webm"}}
 	r := h.request(http.MethodPost, "/v1/jobs", h.tenantA, body).expect(t, http.StatusTooManyRequests)
-	if p := r.problem(t); p.Code != ProblemTooManyUnfinished.Code || r.Header.Get("Retry-After") == "" {
+	if p := r.problem(t); p.Code != problemTooManyUnfinished.Code || r.Header.Get("Retry-After") == "" {
 		t.Errorf("problem %+v, Retry-After %q", p, r.Header.Get("Retry-After"))
 	}
 	h.request(http.MethodPost, "/v1/jobs", h.tenantB, body).expect(t, http.StatusAccepted)

@@ -127,7 +127,7 @@ type JobLinks struct {
 }
 
 // jobFailedProblem is the type of JobProblem.
-var jobFailedProblem = ProblemType{"job-failed", "Job failed", 0, ""}
+var jobFailedProblem = problemType{"job-failed", "Job failed", 0, ""}
 
 // jobPath is the URL path of a job.
 func jobPath(id string) string { return "/v1/jobs/" + id }

@@ -59,7 +59,7 @@ func decodeSubmitRequest(body []byte) (submitRequest, []paramschema.FieldError, 
 		return req, nil, err
 	}
 	if members == nil {
-		return req, nil, newError(ProblemMalformedJSON, "the body must be a JSON object")
+		return req, nil, newError(problemMalformedJSON, "the body must be a JSON object")
 	}
 	var errs []paramschema.FieldError
 	add := func(ptr, detail string) {
@@ -99,10 +99,10 @@ func decodeSubmitRequest(body []byte) (submitRequest, []paramschema.FieldError, 
 func decodeOneJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
-		return newError(ProblemMalformedJSON, "the body is not valid JSON: %s", jsonErrorDetail(err))
+		return newError(problemMalformedJSON, "the body is not valid JSON: %s", jsonErrorDetail(err))
 	}
 	if dec.More() {
-		return newError(ProblemMalformedJSON, "the body must hold exactly one JSON value")
+		return newError(problemMalformedJSON, "the body must hold exactly one JSON value")
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func TestDecodeSubmitRequest(t *testing.T) {
 			_, errs, err := decodeSubmitRequest([]byte(tc.body))
 			var ae *apiError
 			if tc.malformed {
-				if !errors.As(err, &ae) || ae.kind != ProblemMalformedJSON {
+				if !errors.As(err, &ae) || ae.kind != problemMalformedJSON {
 					t.Fatalf("err = %v, want malformed JSON", err)
 				}
 				return
@@ -166,7 +166,7 @@ func FuzzDecodeSubmitRequest(f *testing.F) {
 		req, errs, err := decodeSubmitRequest(body)
 		if err != nil {
 			var ae *apiError
-			if !errors.As(err, &ae) || ae.kind != ProblemMalformedJSON {
+			if !errors.As(err, &ae) || ae.kind != problemMalformedJSON {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return

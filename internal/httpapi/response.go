@@ -87,9 +87,5 @@ func (s *Server) jobHeaders(c *gin.Context, aj *v1alpha1.AsyncJob) {
 // pollSeconds is the type's pollIntervalSeconds, or a default when the type is
 // gone or has none.
 func (s *Server) pollSeconds(c *gin.Context, typeName string) int {
-	var t v1alpha1.AsyncJobType
-	if err := s.store.cache.Get(c.Request.Context(), typeKey(typeName), &t); err == nil && t.Spec.PollIntervalSeconds > 0 {
-		return int(t.Spec.PollIntervalSeconds)
-	}
-	return defaultPollSeconds
+	return pollOf(s.store.cachedType(c.Request.Context(), typeName))
 }

@@ -57,10 +57,23 @@ func NewCache(cfg *rest.Config, scheme *runtime.Scheme, apiKeys *types.Namespace
 	return cache.New(cfg, cache.Options{Scheme: scheme, ByObject: byObject})
 }
 
+// NewClient builds the client the API writes with and reads through when the
+// cache cannot answer. Every call, REST discovery included, is bounded by
+// timeout: controller-runtime's REST mapper discovers an API group on its
+// first use without the request's context, so the request's deadline alone
+// would leave a hung API server hanging that request too. The client never
+// watches, so a whole-request timeout cuts nothing long-lived.
+func NewClient(cfg *rest.Config, scheme *runtime.Scheme, timeout time.Duration) (client.Client, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.Timeout = timeout
+	return client.New(cfg, client.Options{Scheme: scheme})
+}
+
 // StartCache starts c's informers for everything the API reads and returns once
 // they have synced (or ctx ends). Informers are created up front so /readyz
-// means "every read is served from a synced cache".
-func StartCache(ctx context.Context, c cache.Cache, apiKeys bool) error {
+// means "every read is served from a synced cache". A cache that fails to
+// start is logged to log.
+func StartCache(ctx context.Context, c cache.Cache, apiKeys bool, log logr.Logger) error {
 	objs := []client.Object{&v1alpha1.AsyncJob{}, &v1alpha1.AsyncJobType{}}
 	if apiKeys {
 		objs = append(objs, &corev1.Secret{})
@@ -70,31 +83,43 @@ func StartCache(ctx context.Context, c cache.Cache, apiKeys bool) error {
 			return err
 		}
 	}
-	go func() { _ = c.Start(ctx) }()
+	go func() {
+		if err := c.Start(ctx); err != nil {
+			log.Error(err, "informer cache failed to start")
+		}
+	}()
 	if !c.WaitForCacheSync(ctx) {
 		return errors.New("informer cache did not sync")
 	}
 	return nil
 }
 
-// Timeouts of the HTTP server. Reads of headers and idle keep-alives are
-// bounded against slow clients; whole-request timeouts are not, since request
-// bodies are small and bounded by MaxBodyBytes.
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
-	idleTimeout       = 120 * time.Second
-	shutdownTimeout   = 30 * time.Second
-)
+// serverTimeouts bound slow clients: reading a request's headers, reading a
+// whole request (body included), and keeping an idle keep-alive connection.
+// There is no write timeout: answers are small, and a handler's Kubernetes
+// calls are bounded by KubeTimeout.
+type serverTimeouts struct {
+	readHeader, read, idle time.Duration
+}
+
+// defaultServerTimeouts are Serve's; docs/api.md states them.
+var defaultServerTimeouts = serverTimeouts{readHeader: 10 * time.Second, read: 30 * time.Second, idle: 120 * time.Second}
+
+// shutdownTimeout bounds how long a shutdown waits for in-flight requests.
+const shutdownTimeout = 30 * time.Second
 
 // Serve serves h on l until ctx ends, then shuts down gracefully: it stops
 // accepting connections and lets in-flight requests finish (up to shutdownTimeout).
 func Serve(ctx context.Context, l net.Listener, h http.Handler, log logr.Logger) error {
+	return serve(ctx, l, h, log, defaultServerTimeouts)
+}
+
+func serve(ctx context.Context, l net.Listener, h http.Handler, log logr.Logger, t serverTimeouts) error {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		IdleTimeout:       t.idle,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)

@@ -22,32 +22,39 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-logr/logr/funcr"
 	"github.com/go-logr/logr/testr"
 )
 
-// TestServeFinishesInFlightRequests: shutting down waits for a request that
-// is still running and lets it complete.
+// TestServeFinishesInFlightRequests: shutting down first stops accepting
+// connections, then lets a request that is still running complete, with its
+// context intact.
 func TestServeFinishesInFlightRequests(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
+	handlerCtxErr := make(chan error, 1)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
 		<-release
+		handlerCtxErr <- r.Context().Err()
 		_, _ = io.WriteString(w, "done")
 	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr := l.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- Serve(ctx, l, h, testr.New(t)) }()
 
 	got := make(chan string, 1)
 	go func() {
-		resp, err := http.Get("http://" + l.Addr().String() + "/")
+		resp, err := http.Get("http://" + addr + "/")
 		if err != nil {
 			got <- "error: " + err.Error()
 			return
@@ -58,9 +65,27 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 	}()
 	<-entered
 	cancel() // shutdown begins while the request is in flight
+
+	// The deadline only bounds a broken test.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			break // refused: no longer accepting
+		}
+		_ = conn.Close()
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatal("the server still accepts connections after shutdown began")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	close(release)
 	if body := <-got; body != "done" {
 		t.Errorf("in-flight request got %q", body)
+	}
+	if err := <-handlerCtxErr; err != nil {
+		t.Errorf("the in-flight request's context ended during shutdown: %v", err)
 	}
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)
@@ -81,5 +106,45 @@ func TestPanicIsA500Problem(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 500 || resp.Header.Get("Content-Type") != problemMediaType || strings.Contains(string(b), "hunter2") {
 		t.Errorf("%d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+}
+
+// TestCacheStartFailureIsLogged: a cache whose Start fails (here: started a
+// second time) is reported in the log, not dropped.
+func TestCacheStartFailureIsLogged(t *testing.T) {
+	if testEnv == nil {
+		t.Skip("envtest is not available")
+	}
+	var mu sync.Mutex
+	var lines []string
+	log := funcr.New(func(prefix, args string) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, args)
+	}, funcr.Options{})
+	c, err := NewCache(testEnv.Config, testEnv.Scheme, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := StartCache(ctx, c, false, log); err != nil {
+		t.Fatal(err)
+	}
+	if err := StartCache(ctx, c, false, log); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second) // bounds a broken test only
+	for {
+		mu.Lock()
+		all := strings.Join(lines, "\n")
+		mu.Unlock()
+		if strings.Contains(all, `"msg"="informer cache failed to start"`) && strings.Contains(all, "already started") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the failed start was not logged; log:\n%s", all)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

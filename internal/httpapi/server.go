@@ -27,8 +27,6 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/asyncjob/asyncjob/internal/paramschema"
 )
 
 // Defaults for Config fields left zero.
@@ -46,7 +44,7 @@ type Config struct {
 	Cache client.Reader
 	// APIReader reads straight from the API server, for read-your-writes.
 	APIReader client.Reader
-	// Client writes to the API server.
+	// Client writes to the API server (AsyncJobs and TokenReviews).
 	Client client.Client
 	// Authenticator authenticates every /v1 request.
 	Authenticator Authenticator
@@ -106,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:     cfg,
-		store:   &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client, schemas: paramschema.NewCache()},
+		store:   newStore(cfg),
 		limiter: newTenantLimiter(cfg.RateLimit, cfg.RateBurst),
 	}
 	s.engine = s.routes(m)
@@ -115,9 +113,6 @@ func New(cfg Config) (*Server, error) {
 
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.engine }
-
-// Routes lists the registered routes (for the OpenAPI conformance test).
-func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
 
 func (s *Server) routes(m *metrics) *gin.Engine {
 	e := gin.New()
@@ -132,11 +127,11 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	_ = e.SetTrustedProxies(nil)
 	e.Use(accessLog(s.cfg.Log, m), problemMiddleware(s.cfg.Log), recovery(s.cfg.Log))
 	e.NoRoute(handle(func(c *gin.Context) error {
-		return newError(ProblemRouteNotFound, "%s is not an endpoint of this API; GET /openapi.json lists them", c.Request.URL.Path)
+		return newError(problemRouteNotFound, "%s is not an endpoint of this API; GET /openapi.json lists them", c.Request.URL.Path)
 	}))
 	e.NoMethod(handle(func(c *gin.Context) error {
 		allow := c.Writer.Header().Get("Allow")
-		return newError(ProblemMethodNotAllowed, "%s does not support %s; allowed: %s", c.FullPath(), c.Request.Method, allow).
+		return newError(problemMethodNotAllowed, "%s does not support %s; allowed: %s", c.FullPath(), c.Request.Method, allow).
 			withHeader("Allow", allow)
 	}))
 
@@ -145,7 +140,9 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	e.GET("/metrics", gin.WrapH(metricsHandler(s.cfg.Gatherer)))
 	e.GET("/openapi.json", handle(serveOpenAPI))
 
-	v1 := e.Group("/v1", authMiddleware(s.cfg.Authenticator), s.limiter.middleware(), s.kubeTimeout())
+	// The Kubernetes deadline comes first: authentication may call the API
+	// server too (TokenReview), and must not hang on it.
+	v1 := e.Group("/v1", s.kubeTimeout(), authMiddleware(s.cfg.Authenticator, s.store), s.limiter.middleware())
 	v1.POST("/jobs", handle(s.createJob))
 	v1.GET("/jobs", handle(s.listJobs))
 	v1.GET("/jobs/:id", handle(s.getJob))
@@ -158,8 +155,8 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	return e
 }
 
-// kubeTimeout bounds the Kubernetes calls of one request, so a hung API server
-// turns into a 503 instead of a hung client.
+// kubeTimeout bounds the Kubernetes calls of one request, authentication's
+// included, so a hung API server turns into a 503 instead of a hung client.
 func (s *Server) kubeTimeout() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KubeTimeout)
@@ -170,14 +167,14 @@ func (s *Server) kubeTimeout() gin.HandlerFunc {
 }
 
 // namespaceOf resolves the caller's tenant namespace.
-func (s *Server) namespaceOf(c *gin.Context) (Identity, string, error) {
+func (s *Server) namespaceOf(c *gin.Context) (identity, string, error) {
 	id, ok := identityFrom(c.Request.Context())
 	if !ok {
-		return Identity{}, "", errors.New("no identity on an authenticated route")
+		return identity{}, "", errors.New("no identity on an authenticated route")
 	}
 	ns, err := s.cfg.Tenants.Namespace(id.Tenant)
 	if err != nil {
-		return Identity{}, "", err
+		return identity{}, "", err
 	}
 	return id, ns, nil
 }

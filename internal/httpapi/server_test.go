@@ -84,7 +84,7 @@ func TestUnknownRouteIsProblem(t *testing.T) {
 	for _, path := range []string{"/nope", "/v1/jobs/a/b/c", "/v1/jobs/"} {
 		r := doUnit(t, c, http.MethodGet, srv.URL+path).expect(t, http.StatusNotFound)
 		p := r.problem(t)
-		if p.Code != ProblemRouteNotFound.Code || p.Type != ProblemRouteNotFound.URI() || p.Instance != path {
+		if p.Code != problemRouteNotFound.Code || p.Type != problemRouteNotFound.URI() || p.Instance != path {
 			t.Errorf("%s: problem %+v", path, p)
 		}
 	}
@@ -99,7 +99,7 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 	}
 	for path, want := range cases {
 		r := doUnit(t, c, http.MethodPut, srv.URL+path).expect(t, http.StatusMethodNotAllowed)
-		if p := r.problem(t); p.Code != ProblemMethodNotAllowed.Code {
+		if p := r.problem(t); p.Code != problemMethodNotAllowed.Code {
 			t.Errorf("%s: code %s", path, p.Code)
 		}
 		if got := sortedAllow(r.Header.Get("Allow")); got != want {
@@ -134,25 +134,37 @@ func TestProbes(t *testing.T) {
 	srv, c := unitClient(t, s)
 	doUnit(t, c, http.MethodGet, srv.URL+"/healthz").expect(t, http.StatusOK)
 	r := doUnit(t, c, http.MethodGet, srv.URL+"/readyz").expect(t, http.StatusServiceUnavailable)
-	if r.problem(t).Code != ProblemNotReady.Code || r.Header.Get("Retry-After") == "" {
+	if r.problem(t).Code != problemNotReady.Code || r.Header.Get("Retry-After") == "" {
 		t.Errorf("readyz before sync: %s %v", r.body, r.Header)
 	}
 	ready.Store(true)
 	doUnit(t, c, http.MethodGet, srv.URL+"/readyz").expect(t, http.StatusOK)
 }
 
+// TestMetricsCountRequestsByRouteAndCode: requests are counted by route
+// template, never by raw path: a job's id does not become a label value.
 func TestMetricsCountRequestsByRouteAndCode(t *testing.T) {
 	srv, c := unitClient(t, newUnitServer(t))
+	const id = "6f1c6c1e-4f0e-4a53-9a8e-2b8f0f0f7a21"
 	doUnit(t, c, http.MethodGet, srv.URL+"/healthz").expect(t, http.StatusOK)
 	doUnit(t, c, http.MethodGet, srv.URL+"/nope").expect(t, http.StatusNotFound)
+	// The unit server's API server is unreachable: 503, through the real route.
+	doUnit(t, c, http.MethodGet, srv.URL+"/v1/jobs/"+id).expect(t, http.StatusServiceUnavailable)
 	r := doUnit(t, c, http.MethodGet, srv.URL+"/metrics").expect(t, http.StatusOK)
 	for _, want := range []string{
 		`asyncjob_http_requests_total{code="200",method="GET",route="/healthz"} 1`,
 		`asyncjob_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+		`asyncjob_http_requests_total{code="503",method="GET",route="/v1/jobs/:id"} 1`,
 		`asyncjob_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="+Inf"} 1`,
+		`asyncjob_http_request_duration_seconds_bucket{method="GET",route="/v1/jobs/:id",le="+Inf"} 1`,
 	} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, leak := range []string{id, "/nope"} {
+		if strings.Contains(string(r.body), leak) {
+			t.Errorf("a raw path reached the metrics: %s", leak)
 		}
 	}
 }
@@ -163,7 +175,7 @@ func TestUnreachableAPIServerIs503(t *testing.T) {
 	srv, c := unitClient(t, newUnitServer(t))
 	r := doUnit(t, c, http.MethodGet, srv.URL+"/v1/jobs/6f1c6c1e-4f0e-4a53-9a8e-2b8f0f0f7a21").expect(t, http.StatusServiceUnavailable)
 	p := r.problem(t)
-	if p.Code != ProblemUnavailable.Code || r.Header.Get("Retry-After") == "" {
+	if p.Code != problemUnavailable.Code || r.Header.Get("Retry-After") == "" {
 		t.Errorf("problem %+v, Retry-After %q", p, r.Header.Get("Retry-After"))
 	}
 	if strings.Contains(string(r.body), "127.0.0.1") || strings.Contains(string(r.body), "refused") {

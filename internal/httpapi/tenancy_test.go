@@ -41,7 +41,7 @@ func TestTenantIsolation(t *testing.T) {
 		{http.MethodDelete, "/v1/jobs/" + j.ID},
 	} {
 		r := h.request(ep.method, ep.path, h.tenantB, nil).expect(t, http.StatusNotFound)
-		if p := r.problem(t); p.Code != ProblemJobNotFound.Code {
+		if p := r.problem(t); p.Code != problemJobNotFound.Code {
 			t.Errorf("%s %s as B: %+v", ep.method, ep.path, p)
 		}
 	}

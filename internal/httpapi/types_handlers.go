@@ -26,21 +26,21 @@ import (
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
 )
 
-// JobType is the REST representation of a submittable AsyncJobType.
-type JobType struct {
+// jobType is the REST representation of a submittable AsyncJobType.
+type jobType struct {
 	Name                string          `json:"name"`
 	Description         string          `json:"description"`
 	ParametersSchema    json.RawMessage `json:"parametersSchema"`
 	PollIntervalSeconds int             `json:"pollIntervalSeconds"`
 }
 
-// JobTypeList is the answer of GET /v1/types.
-type JobTypeList struct {
-	Items []JobType `json:"items"`
+// jobTypeList is the answer of GET /v1/types.
+type jobTypeList struct {
+	Items []jobType `json:"items"`
 }
 
-func toJobType(t *v1alpha1.AsyncJobType) JobType {
-	jt := JobType{
+func toJobType(t *v1alpha1.AsyncJobType) jobType {
+	jt := jobType{
 		Name:                t.Name,
 		Description:         t.Spec.Description,
 		ParametersSchema:    json.RawMessage(`{"type":"object"}`),
@@ -60,7 +60,7 @@ func (s *Server) listTypes(c *gin.Context) error {
 		return err
 	}
 	sort.Slice(types, func(i, j int) bool { return types[i].Name < types[j].Name })
-	out := JobTypeList{Items: make([]JobType, 0, len(types))}
+	out := jobTypeList{Items: make([]jobType, 0, len(types))}
 	for i := range types {
 		out.Items = append(out.Items, toJobType(&types[i]))
 	}
@@ -74,7 +74,7 @@ func (s *Server) getType(c *gin.Context) error {
 		return err
 	}
 	if !ok {
-		return newError(ProblemTypeNotFound, "no job type %q can be submitted; GET /v1/types lists those that can", c.Param("name"))
+		return newError(problemTypeNotFound, "no job type %q can be submitted; GET /v1/types lists those that can", c.Param("name"))
 	}
 	return writeJSON(c, http.StatusOK, toJobType(jt.obj))
 }

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -115,7 +116,7 @@ func TestKubernetesOutage(t *testing.T) {
 	proxy.down()
 	body := map[string]any{"type": h.typ, "parameters": map[string]any{"input": "https://example.com/a", "format": "webm"}}
 	r := h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", "during-outage").expect(t, http.StatusServiceUnavailable)
-	if p := r.problem(t); p.Code != ProblemUnavailable.Code || r.Header.Get("Retry-After") == "" {
+	if p := r.problem(t); p.Code != problemUnavailable.Code || r.Header.Get("Retry-After") == "" {
 		t.Errorf("problem %+v, Retry-After %q", p, r.Header.Get("Retry-After"))
 	}
 	var list v1alpha1.AsyncJobList
@@ -132,4 +133,20 @@ func TestKubernetesOutage(t *testing.T) {
 	h.eventually("submissions work again", func() bool {
 		return h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", "during-outage").StatusCode == http.StatusAccepted
 	})
+	// Submissions go straight to the API server; reads come from the cache,
+	// which must have reconnected by itself: a change made behind the API's
+	// back reaches GET and list.
+	var aj v1alpha1.AsyncJob
+	h.must(testEnv.Client.Get(context.Background(), types.NamespacedName{Namespace: h.tenantA, Name: known.ID}, &aj))
+	aj.Status.State = v1alpha1.StateRunning
+	h.must(testEnv.Client.Status().Update(context.Background(), &aj))
+	h.eventually("GET shows the change made after the outage", func() bool {
+		r := h.request(http.MethodGet, "/v1/jobs/"+known.ID, h.tenantA, nil)
+		return r.StatusCode == http.StatusOK && r.job(t).Status == StatusRunning
+	})
+	var running jobList
+	h.request(http.MethodGet, "/v1/jobs?status=RUNNING", h.tenantA, nil).expect(t, http.StatusOK).json(t, &running)
+	if len(running.Items) != 1 || running.Items[0].ID != known.ID {
+		t.Errorf("list of RUNNING jobs: %+v, want only %s", running.Items, known.ID)
+	}
 }
