@@ -48,24 +48,34 @@ func main() {
 	warmup := flag.Int("warmup", 10, "unmeasured jobs of each kind before each preset's runs")
 	nodes := flag.Int("nodes", 4, "simulated nodes")
 	rate := flag.Float64("api-rate-limit", 0, "the REST API's per-tenant rate limit; 0 disables it")
+	compare := flag.Bool("compare", true, "run the side-by-side comparison (-runs, or -n and -c) for each preset")
+	scale := flag.String("scale", "", "also run the scale mode: fill one tenant with finished jobs up to each of these totals, e.g. 10000,100000 (first preset)")
+	scaleSubmit := flag.Int("scale-submit", 100, "jobs of each kind submitted at each scale step")
 	jsonOut := flag.String("json", "", "also write the report as JSON to this file")
 	keep := flag.Bool("keep-dir", false, "keep the clusters' directories (logs) after the run")
 	flag.Parse()
 
 	o := bench.Options{
 		PodRunFor: *runFor, ReadDuration: *reads, HandlerBench: *handler, Warmup: *warmup,
-		Nodes: *nodes, APIRateLimit: *rate, KeepDir: *keep,
+		Nodes: *nodes, APIRateLimit: *rate, KeepDir: *keep, ScaleSubmit: *scaleSubmit,
 		Log: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "bench %s: "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 		},
 	}
 	var err error
-	if *runs != "" {
+	switch {
+	case !*compare:
+	case *runs != "":
 		if o.Sizes, err = bench.ParseSizes(*runs); err != nil {
 			fail(err)
 		}
-	} else {
+	default:
 		o.Sizes = []bench.Size{{N: *n, C: *c}}
+	}
+	if *scale != "" {
+		if o.Scale, err = bench.ParseScale(*scale); err != nil {
+			fail(err)
+		}
 	}
 	for name := range strings.SplitSeq(*presets, ",") {
 		p, ok := bench.Presets[strings.TrimSpace(name)]

@@ -47,21 +47,49 @@ var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "APPL
 // so it is reported apart.
 var readVerbs = map[string]bool{"GET": true, "LIST": true}
 
-// scrapeRequests reads apiserver_request_total from kube-apiserver's /metrics
-// (with an admin client: the endpoint needs authorization).
-func scrapeRequests(ctx context.Context, rc rest.Interface) (requestCounts, error) {
+// apiCounters is a snapshot of kube-apiserver's counters: requests by verb
+// and resource, and requests dispatched per FlowSchema (per client, for the
+// benchmark's own FlowSchemas; see identity.go).
+type apiCounters struct {
+	requests requestCounts
+	flows    map[string]float64
+}
+
+// since is the counts between before and c.
+func (c apiCounters) since(before apiCounters) apiCounters {
+	out := apiCounters{requests: c.requests.since(before.requests), flows: map[string]float64{}}
+	for k, v := range c.flows {
+		if d := v - before.flows[k]; d > 0 {
+			out.flows[k] = d
+		}
+	}
+	return out
+}
+
+// scrapeCounters reads apiserver_request_total and
+// apiserver_flowcontrol_dispatched_requests_total from kube-apiserver's
+// /metrics (with an admin client: the endpoint needs authorization).
+func scrapeCounters(ctx context.Context, rc rest.Interface) (apiCounters, error) {
 	raw, err := rc.Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("scraping kube-apiserver /metrics: %w", err)
+		return apiCounters{}, fmt.Errorf("scraping kube-apiserver /metrics: %w", err)
 	}
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("parsing kube-apiserver /metrics: %w", err)
+		return apiCounters{}, fmt.Errorf("parsing kube-apiserver /metrics: %w", err)
 	}
 	fam, ok := families["apiserver_request_total"]
 	if !ok {
-		return nil, fmt.Errorf("kube-apiserver /metrics has no apiserver_request_total")
+		return apiCounters{}, fmt.Errorf("kube-apiserver /metrics has no apiserver_request_total")
+	}
+	flows := map[string]float64{}
+	for _, m := range families["apiserver_flowcontrol_dispatched_requests_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "flow_schema" {
+				flows[l.GetValue()] += m.GetCounter().GetValue()
+			}
+		}
 	}
 	out := requestCounts{}
 	for _, m := range fam.GetMetric() {
@@ -82,7 +110,17 @@ func scrapeRequests(ctx context.Context, rc rest.Interface) (requestCounts, erro
 		}
 		out[k] += m.GetCounter().GetValue()
 	}
-	return out, nil
+	return apiCounters{requests: out, flows: flows}, nil
+}
+
+// perClient is the requests each benchmark identity sent, divided by n, by
+// the report's name for it.
+func (c apiCounters) perClient(n int) map[string]float64 {
+	out := map[string]float64{}
+	for id, name := range identityNames {
+		out[name] = c.flows[id] / float64(n)
+	}
+	return out
 }
 
 // since is the number of requests of each series between before and c.

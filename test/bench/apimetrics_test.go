@@ -44,6 +44,11 @@ func TestGroupWrites(t *testing.T) {
 		{Verb: "LIST", Resource: "asyncjobtypes"}: 1,
 	}
 	got := groupWrites(after.since(before).byResource(writeVerbs), 4)
+	flows := apiCounters{flows: map[string]float64{identityAPI: 12, "global-default": 3}}.
+		since(apiCounters{flows: map[string]float64{identityAPI: 4, "global-default": 3}}).perClient(4)
+	if diff := cmp.Diff(map[string]float64{"asyncjob api": 2, "asyncjob controller": 0, "raw client": 0}, flows); diff != "" {
+		t.Errorf("requests per client (-want +got):\n%s", diff)
+	}
 	want := map[string]float64{
 		"jobs": 1, "jobs/status": 1, "pods": 2, "pods/status": 2, "asyncjobs": 1, "other": 0.5,
 	}

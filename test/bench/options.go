@@ -54,6 +54,19 @@ func ParseSizes(s string) ([]Size, error) {
 	return out, nil
 }
 
+// ParseScale parses "10000,100000": ascending totals of finished jobs.
+func ParseScale(s string) ([]int, error) {
+	var out []int
+	for part := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 || (len(out) > 0 && n <= out[len(out)-1]) {
+			return nil, fmt.Errorf("scale %q is not a list of ascending job counts (for example 10000,100000)", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 // Preset is a kube-controller-manager configuration: its client rate limit
 // and Job controller workers bound how fast any Job, raw or asyncjob's, runs.
 type Preset struct {
@@ -103,6 +116,12 @@ type Options struct {
 	// HandlerBench runs the in-process handler benchmarks once, after the
 	// first preset's last run.
 	HandlerBench bool
+	// Scale, when set, adds the scale mode: one tenant filled with finished
+	// jobs up to each of these totals in turn (ascending), measured at each.
+	Scale []int
+	// ScaleSubmit is how many jobs of each kind are submitted at each scale
+	// step (at C=8).
+	ScaleSubmit int
 	// Warmup jobs of each kind run, unmeasured, before each preset's first run.
 	Warmup int
 	// Nodes is the number of simulated nodes (250 pods each).
@@ -119,8 +138,8 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if len(o.Sizes) == 0 {
-		o.Sizes = []Size{{N: 200, C: 8}}
+	if o.ScaleSubmit <= 0 {
+		o.ScaleSubmit = 100
 	}
 	if len(o.Presets) == 0 {
 		o.Presets = []Preset{Presets["production-like"]}

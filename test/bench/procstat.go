@@ -25,6 +25,12 @@ import (
 	"github.com/prometheus/procfs"
 )
 
+// The report's names of asyncjob's two processes.
+const (
+	procAPI        = "asyncjob api"
+	procController = "asyncjob controller"
+)
+
 // ProcUsage is one process's CPU time and memory at one moment.
 type ProcUsage struct {
 	CPU time.Duration // user + system, since the process started
@@ -66,6 +72,30 @@ func usageOf(pid int) (ProcUsage, error) {
 		RSS: status.VmRSS,
 		HWM: status.VmHWM,
 	}, nil
+}
+
+// machineBusy is the CPU time every process on the machine has used since
+// boot (user, nice, system, interrupts, steal), from /proc/stat.
+func machineBusy() time.Duration {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return 0
+	}
+	st, err := fs.Stat()
+	if err != nil {
+		return 0
+	}
+	c := st.CPUTotal
+	return time.Duration((c.User + c.Nice + c.System + c.IRQ + c.SoftIRQ + c.Steal) * float64(time.Second))
+}
+
+// othersCPU is the machine's busy time between two samples minus what the
+// named processes used: other work sharing the cores with the benchmark.
+func othersCPU(machine time.Duration, ours map[string]time.Duration) time.Duration {
+	for _, d := range ours {
+		machine -= d
+	}
+	return max(machine, 0)
 }
 
 // cpuBetween is each process's CPU time spent between two samples.

@@ -37,10 +37,13 @@ type ReadResult struct {
 	Latency              Latencies
 	// VsHealthz is Rate over the same replica's /healthz rate in the same run.
 	VsHealthz float64
+	// APIRequests counts the requests the REST API process sent
+	// kube-apiserver while this kind ran (its own FlowSchema's count).
+	APIRequests float64
 	// KubeReads counts GET and LIST requests kube-apiserver served for
-	// asyncjobs, asyncjobtypes and secrets (what the API could read per poll)
-	// while this kind ran; KubeReadsAll counts them for every resource (the
-	// control plane's own background reads included).
+	// asyncjobs, asyncjobtypes and secrets, from any client, while this kind
+	// ran; KubeReadsAll counts them for every resource (the control plane's
+	// own background reads included).
 	KubeReads, KubeReadsAll float64
 }
 
@@ -176,19 +179,27 @@ func (e *env) reads(ctx context.Context, tenant string, ids []string, c int) ([]
 	if err != nil {
 		return nil, err
 	}
+	return e.hammerAll(ctx, hc, readKinds(e.s.APIURL, key, ids, etags), c)
+}
+
+// hammerAll runs each kind in turn, with kube-apiserver's read counters
+// around each; the first kind is the /healthz the others are compared with.
+func (e *env) hammerAll(ctx context.Context, hc *http.Client, kinds []readKind, c int) ([]ReadResult, error) {
 	rc := e.cs.CoreV1().RESTClient()
-	var out []ReadResult
-	for _, k := range readKinds(e.s.APIURL, key, ids, etags) {
-		before, err := scrapeRequests(ctx, rc)
+	out := make([]ReadResult, 0, len(kinds))
+	for _, k := range kinds {
+		before, err := scrapeCounters(ctx, rc)
 		if err != nil {
 			return nil, err
 		}
 		r := hammer(ctx, hc, k, c, e.o.ReadDuration)
-		after, err := scrapeRequests(ctx, rc)
+		after, err := scrapeCounters(ctx, rc)
 		if err != nil {
 			return nil, err
 		}
-		for res, n := range after.since(before).byResource(readVerbs) {
+		delta := after.since(before)
+		r.APIRequests = delta.flows[identityAPI]
+		for res, n := range delta.requests.byResource(readVerbs) {
 			if res == "" { // non-resource paths: /metrics (these scrapes), /healthz
 				continue
 			}

@@ -37,6 +37,8 @@ type Report struct {
 	// in the tenant; nil when not run.
 	Handler     []HandlerResult
 	HandlerJobs int
+	// Scale is the scale mode's steps; nil when not run.
+	Scale []ScaleResult
 }
 
 // PresetResult is one preset's runs, on one cluster.
@@ -104,7 +106,7 @@ func loadAverage() string {
 }
 
 // cpuColumns are the processes of the CPU table, in order.
-var cpuColumns = []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok", "asyncjob controller", "asyncjob api", "harness"}
+var cpuColumns = []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok", procController, procAPI, "harness"}
 
 // Markdown writes the report as markdown tables.
 func (r *Report) Markdown(w io.Writer) {
@@ -132,6 +134,9 @@ func (r *Report) Markdown(w io.Writer) {
 			r.readsTable(p, pr)
 		}
 		memoryTable(p, pr)
+	}
+	if len(r.Scale) > 0 {
+		r.scaleTables(p)
 	}
 	if len(r.Handler) > 0 {
 		p("")
@@ -206,16 +211,26 @@ func (r *Report) writesTable(p func(string, ...any), pr PresetResult) {
 			p("| %s | %s | %s | **%.2f** | %.2f |", run.Size, w.Name, strings.Join(cells, " | "), w.WritesPerJob, w.Writes["other"])
 		}
 	}
+	p("")
+	p("Requests (reads and writes) each client sent kube-apiserver per job, from its own FlowSchema's apiserver_flowcontrol_dispatched_requests_total (each runs as its own ServiceAccount):")
+	p("")
+	p("| run | workload | asyncjob api | asyncjob controller | raw client |")
+	p("|---|---|---:|---:|---:|")
+	for _, run := range pr.Runs {
+		for _, w := range []WorkloadResult{run.AsyncJob, run.Raw} {
+			p("| %s | %s | %.2f | %.2f | %.2f |", run.Size, w.Name, w.Requests[procAPI], w.Requests[procController], w.Requests["raw client"])
+		}
+	}
 }
 
 func (r *Report) cpuTable(p func(string, ...any), pr PresetResult) {
 	p("")
 	p("### CPU seconds per 100 jobs")
 	p("")
-	p("Each process's user+system time over the same interval, per 100 accepted jobs (the harness is the load generator and the watches).")
+	p("Each process's user+system time over the same interval, per 100 accepted jobs (the harness is the load generator and the watches); \"not this benchmark\" is the rest of the machine's busy time (/proc/stat): other work sharing the cores.")
 	p("")
-	p("| run | workload | %s |", strings.Join(cpuColumns, " | "))
-	p("|---|---|%s", strings.Repeat("---:|", len(cpuColumns)))
+	p("| run | workload | %s | not this benchmark |", strings.Join(cpuColumns, " | "))
+	p("|---|---|%s---:|", strings.Repeat("---:|", len(cpuColumns)))
 	for _, run := range pr.Runs {
 		for _, w := range []WorkloadResult{run.AsyncJob, run.Raw} {
 			cells := make([]string, len(cpuColumns))
@@ -225,7 +240,11 @@ func (r *Report) cpuTable(p func(string, ...any), pr PresetResult) {
 					cells[i] = fmt.Sprintf("%.2f", d.Seconds()*100/float64(w.Submitted))
 				}
 			}
-			p("| %s | %s | %s |", run.Size, w.Name, strings.Join(cells, " | "))
+			others := "-"
+			if w.Submitted > 0 {
+				others = fmt.Sprintf("%.2f", w.OthersCPU.Seconds()*100/float64(w.Submitted))
+			}
+			p("| %s | %s | %s | %s |", run.Size, w.Name, strings.Join(cells, " | "), others)
 		}
 	}
 }
@@ -234,14 +253,14 @@ func (r *Report) readsTable(p func(string, ...any), pr PresetResult) {
 	p("")
 	p("### Status reads of one API replica")
 	p("")
-	p("Each kind for %s from C keep-alive clients on this machine, after the run (the tenant holds that run's N finished jobs, reads cycle through up to %d of them). kube-apiserver reads: GET and LIST it served while the kind ran, for asyncjobs, asyncjobtypes and secrets (what a poll could cost) and for every resource (the control plane's own background included).", r.Options.ReadDuration, maxReadIDs)
+	p("Each kind for %s from C keep-alive clients on this machine, after the run (the tenant holds that run's N finished jobs, reads cycle through up to %d of them). \"API → kube-apiserver\" is every request the REST API process sent while the kind ran (its FlowSchema's count); \"asyncjob reads, any client\" is GET and LIST of asyncjobs, asyncjobtypes and secrets that kube-apiserver served to anyone (the controller included), and \"all reads\" the same for every resource (the control plane's background included).", r.Options.ReadDuration, maxReadIDs)
 	p("")
-	p("| run | request | answers/s | p50 ms | p99 ms | ÷ /healthz | unexpected answers | kube-apiserver reads: asyncjob resources / all |")
-	p("|---|---|---:|---:|---:|---:|---:|---:|")
+	p("| run | request | answers/s | p50 ms | p99 ms | ÷ /healthz | unexpected answers | polls | API → kube-apiserver | asyncjob reads, any client / all reads |")
+	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, run := range pr.Runs {
 		for _, rd := range run.Reads {
-			p("| %s | %s | %.0f | %s | %s | %.2f× | %d | %.0f / %.0f (%d polls) |", run.Size, rd.Name, rd.Rate,
-				ms(rd.Latency.P50), ms(rd.Latency.P99), rd.VsHealthz, rd.Unexpected, rd.KubeReads, rd.KubeReadsAll, rd.Requests)
+			p("| %s | %s | %.0f | %s | %s | %.2f× | %d | %d | %.0f | %.0f / %.0f |", run.Size, rd.Name, rd.Rate,
+				ms(rd.Latency.P50), ms(rd.Latency.P99), rd.VsHealthz, rd.Unexpected, rd.Requests, rd.APIRequests, rd.KubeReads, rd.KubeReadsAll)
 		}
 	}
 }
@@ -253,7 +272,7 @@ func memoryTable(p func(string, ...any), pr PresetResult) {
 	p("| run | API RSS MiB (peak) | controller RSS MiB (peak) |")
 	p("|---|---:|---:|")
 	for _, run := range pr.Runs {
-		a, c := run.Memory["asyncjob api"], run.Memory["asyncjob controller"]
+		a, c := run.Memory[procAPI], run.Memory[procController]
 		p("| %s | %.1f (%.1f) | %.1f (%.1f) |", run.Size, mib(a.RSS), mib(a.HWM), mib(c.RSS), mib(c.HWM))
 	}
 }
@@ -272,3 +291,50 @@ func ratio(a, b float64) string {
 }
 
 func ratioD(a, b time.Duration) string { return ratio(float64(a), float64(b)) }
+
+func (r *Report) scaleTables(p func(string, ...any)) {
+	p("")
+	p("## Scale: one tenant with many finished jobs (preset %s)", r.Options.Presets[0])
+	p("")
+	p("Finished AsyncJobs (Completed, %d-byte result, conditions, expiry a day later) are created directly through kube-apiserver while the controller is stopped, without their Jobs and pods (a real cluster keeps a finished job's Job until the AsyncJob expires, so it would hold those too). The controller is then restarted; resync is from its start until it had reconciled every AsyncJob and its queue was empty (its own metrics). Memory is sampled after the resync; per job is its growth over the empty tenant divided by the jobs. Go heap in use includes garbage not yet collected.", len(typicalResult))
+	p("")
+	p("| finished jobs | seeding s (jobs/s) | controller resync s (reconciles) | API RSS / heap MiB | API per job RSS / heap KB | controller RSS / heap MiB | controller per job RSS / heap KB |")
+	p("|---:|---:|---:|---:|---:|---:|---:|")
+	prev := 0
+	for _, sc := range r.Scale {
+		p("| %d | %.1f (%.0f/s) | %.1f (%.0f) | %.0f / %.0f | %.1f / %.1f | %.0f / %.0f | %.1f / %.1f |", sc.Seeded,
+			sc.SeedTime.Seconds(), float64(sc.Seeded-prev)/sc.SeedTime.Seconds(), sc.Resync.Seconds(), sc.Reconciles,
+			sc.API.RSS/(1<<20), sc.API.HeapInuse/(1<<20), sc.APIBytesPerJob.RSS/1024, sc.APIBytesPerJob.HeapInuse/1024,
+			sc.Controller.RSS/(1<<20), sc.Controller.HeapInuse/(1<<20), sc.ControllerPerJob.RSS/1024, sc.ControllerPerJob.HeapInuse/1024)
+		prev = sc.Seeded
+	}
+	p("")
+	p("Submissions with that many jobs in the tenant, side by side with raw Jobs (raw Jobs' namespace holds only their own):")
+	p("")
+	p("| finished jobs | run | workload | accepted | done (failed) | submit/s | submit p50 ms | submit p99 ms | all done s | submit→done p50 s | submit→done p99 s |")
+	p("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, sc := range r.Scale {
+		for _, w := range []WorkloadResult{sc.AsyncJob, sc.Raw} {
+			p("| %d | %s | %s | %d | %d (%d) | %.1f | %s | %s | %s | %s | %s |", sc.Seeded, sc.Submit, w.Name, w.Submitted, w.Done, w.Failed,
+				w.SubmitRate, ms(w.Submit.P50), ms(w.Submit.P99), secs(w.AllDone), secs(w.SubmitToDone.P50), secs(w.SubmitToDone.P99))
+		}
+		a, b := sc.AsyncJob, sc.Raw
+		p("| %d | %s | **asyncjob ÷ raw** | | | %s | %s | %s | %s | %s | %s |", sc.Seeded, sc.Submit,
+			ratio(a.SubmitRate, b.SubmitRate), ratioD(a.Submit.P50, b.Submit.P50), ratioD(a.Submit.P99, b.Submit.P99),
+			ratioD(a.AllDone, b.AllDone), ratioD(a.SubmitToDone.P50, b.SubmitToDone.P50), ratioD(a.SubmitToDone.P99, b.SubmitToDone.P99))
+	}
+	if r.Options.ReadDuration <= 0 {
+		return
+	}
+	p("")
+	p("Reads with that many jobs in the tenant, each kind for %s from 8 clients:", r.Options.ReadDuration)
+	p("")
+	p("| jobs in the tenant | request | answers/s | p50 ms | p99 ms | ÷ /healthz | unexpected answers | polls | API → kube-apiserver |")
+	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, sc := range r.Scale {
+		for _, rd := range sc.Reads {
+			p("| %d | %s | %.0f | %s | %s | %.2f× | %d | %d | %.0f |", sc.Jobs, rd.Name, rd.Rate,
+				ms(rd.Latency.P50), ms(rd.Latency.P99), rd.VsHealthz, rd.Unexpected, rd.Requests, rd.APIRequests)
+		}
+	}
+}

@@ -26,12 +26,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/go-logr/logr"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/test/framework"
@@ -54,6 +56,9 @@ const (
 // own local cluster (kube-controller-manager's flags are fixed at start).
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o = o.withDefaults()
+	// The watches and the in-process API log through controller-runtime;
+	// the report is the output.
+	ctrllog.SetLogger(logr.Discard())
 	started := time.Now()
 	rep := &Report{Options: o, Env: environment()}
 	bin := o.Binary
@@ -72,8 +77,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	for i, p := range o.Presets {
-		pr, err := runPreset(ctx, o, p, bin, rep, o.HandlerBench && i == 0)
-		if pr != nil {
+		if i > 0 && len(o.Sizes) == 0 {
+			break // the scale mode runs on the first preset's cluster only
+		}
+		pr, err := runPreset(ctx, o, p, bin, rep, i == 0)
+		if pr != nil && len(pr.Runs) > 0 {
 			rep.Presets = append(rep.Presets, *pr)
 		}
 		if err != nil {
@@ -87,74 +95,39 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 // env is one preset's running stack and the harness's clients of it.
 type env struct {
-	o   Options
-	s   *stack.Stack
-	cs  kubernetes.Interface
-	obs *observer
+	o  Options
+	s  *stack.Stack
+	cs kubernetes.Interface
+	// rawCS creates the raw Jobs, as its own ServiceAccount.
+	rawCS kubernetes.Interface
+	obs   *observer
 	// template is the pod template of both workloads: the bench type's.
 	template batchv1.JobTemplateSpec
+	// controllerMetrics is the asyncjob controller's metrics URL.
+	controllerMetrics string
 }
 
-func runPreset(ctx context.Context, o Options, p Preset, bin string, rep *Report, handlerBench bool) (*PresetResult, error) {
-	tenants := make([]string, 0, 1+len(o.Sizes))
+// runPreset runs every size on one cluster of preset p; the first preset's
+// cluster then runs the handler benchmarks and the scale mode, if asked.
+func runPreset(ctx context.Context, o Options, p Preset, bin string, rep *Report, first bool) (*PresetResult, error) {
+	tenants := make([]string, 0, 2+len(o.Sizes))
 	tenants = append(tenants, "warmup")
 	for i := range o.Sizes {
 		tenants = append(tenants, runTenant(i))
 	}
-	o.Log("preset %s: starting the local cluster and asyncjob", p)
-	s, err := stack.Start(ctx, stack.Options{
-		Cluster: localcluster.Options{SimulatedNodes: o.Nodes, ControllerManager: p.ControllerManager, KeepDir: o.KeepDir},
-		Tenants: tenants,
-		Binary:  bin,
-		Log:     o.Log,
-		APIArgs: []string{
-			fmt.Sprintf("--rate-limit=%g", o.APIRateLimit),
-			// Bound so high it never refuses, but still checked on every
-			// submission, as in production.
-			"--max-unfinished-jobs=1000000",
-		},
-	})
+	if first && len(o.Scale) > 0 {
+		tenants = append(tenants, scaleTenant)
+	}
+	e, stop, err := startEnv(ctx, o, p, bin, tenants)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err := s.Stop(); err != nil {
-			o.Log("stopping the stack: %v", err)
-		}
-	}()
-	cfg := s.Cluster.Config()
-	cfg.QPS = -1 // no client-side limit, as the asyncjob processes have none
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
+	defer stop()
 	if rep.Env.Kubernetes == "" {
-		if v, err := cs.Discovery().ServerVersion(); err == nil {
-			rep.Env.Kubernetes = v.GitVersion
-		}
-	}
-	obsCtx, stopObserver := context.WithCancel(ctx)
-	defer stopObserver()
-	obs, err := startObserver(obsCtx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	jt := stack.SimulatedType(benchType, localcluster.PodBehavior{RunFor: o.PodRunFor, TerminationMessage: typicalResult, Quick: true}, asyncjobv1alpha1.JobLimits{})
-	if err := s.Client.Create(ctx, jt); err != nil {
-		return nil, fmt.Errorf("creating the bench type: %w", err)
-	}
-	e := &env{o: o, s: s, cs: cs, obs: obs, template: jt.Spec.Template}
-	if err := e.waitSubmittable(ctx, tenants[0]); err != nil {
-		return nil, err
-	}
-	for _, t := range tenants {
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: rawNamespace(t)}}
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-			return nil, err
-		}
+		rep.Env.Kubernetes = e.kubeVersion()
 	}
 	pr := &PresetResult{Preset: p}
-	if o.Warmup > 0 {
+	if o.Warmup > 0 && len(o.Sizes) > 0 {
 		o.Log("preset %s: warm-up, %d jobs of each kind", p.Name, o.Warmup)
 		warm := Size{N: o.Warmup, C: min(o.Warmup, 4)}
 		if r, _ := e.asyncJobs(ctx, tenants[0], warm); r.Done != warm.N {
@@ -185,9 +158,9 @@ func runPreset(ctx context.Context, o Options, p Preset, bin string, rep *Report
 				return pr, err
 			}
 		}
-		rr.Memory = processes(map[string]int{"asyncjob api": s.APIPID(), "asyncjob controller": s.ControllerPID()})
+		rr.Memory = processes(map[string]int{procAPI: e.s.APIPID(), procController: e.s.ControllerPID()})
 		pr.Runs = append(pr.Runs, rr)
-		if handlerBench && i == len(o.Sizes)-1 && len(ids) > 0 {
+		if first && o.HandlerBench && i == len(o.Sizes)-1 && len(ids) > 0 {
 			o.Log("preset %s: in-process handler benchmarks", p.Name)
 			if rep.Handler, err = e.handlerBench(ctx, tenant, ids); err != nil {
 				return pr, err
@@ -195,7 +168,106 @@ func runPreset(ctx context.Context, o Options, p Preset, bin string, rep *Report
 			rep.HandlerJobs = size.N
 		}
 	}
+	if first && len(o.Scale) > 0 {
+		rep.Scale, err = e.runScale(ctx)
+		if err != nil {
+			return pr, fmt.Errorf("scale: %w", err)
+		}
+	}
 	return pr, nil
+}
+
+// startEnv starts a stack for preset p with a namespace for each tenant's raw
+// Jobs, the watches and the bench type, ready to submit. stop ends it all.
+func startEnv(ctx context.Context, o Options, p Preset, bin string, tenants []string) (e *env, stop func(), err error) {
+	o.Log("preset %s: starting the local cluster and asyncjob", p)
+	port, err := localcluster.FreePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	idDir, err := os.MkdirTemp("", "asyncjob-bench-identities-")
+	if err != nil {
+		return nil, nil, err
+	}
+	var rawCfg *rest.Config
+	s, err := stack.Start(ctx, stack.Options{
+		Cluster: localcluster.Options{SimulatedNodes: o.Nodes, ControllerManager: p.ControllerManager, KeepDir: o.KeepDir},
+		Tenants: tenants,
+		Binary:  bin,
+		Log:     o.Log,
+		APIArgs: []string{
+			"--kubeconfig=" + identityKubeconfig(idDir, identityAPI),
+			fmt.Sprintf("--rate-limit=%g", o.APIRateLimit),
+			// Bound so high it never refuses, but still checked on every
+			// submission, as in production.
+			"--max-unfinished-jobs=10000000",
+		},
+		ControllerArgs: []string{
+			"--kubeconfig=" + identityKubeconfig(idDir, identityController),
+			// Its metrics tell the scale mode when a resync is done.
+			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port),
+		},
+		BeforeStart: func(ctx context.Context, s *stack.Stack) (err error) {
+			rawCfg, err = createIdentities(ctx, s, idDir)
+			return err
+		},
+	})
+	if err != nil {
+		_ = os.RemoveAll(idDir)
+		return nil, nil, err
+	}
+	obsCtx, stopObserver := context.WithCancel(ctx)
+	stop = func() {
+		stopObserver()
+		if err := s.Stop(); err != nil {
+			o.Log("stopping the stack: %v", err)
+		}
+		_ = os.RemoveAll(idDir)
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	cfg := s.Cluster.Config()
+	cfg.QPS = -1 // no client-side limit, as the asyncjob processes have none
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	obs, err := startObserver(obsCtx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	rawCfg.QPS = -1
+	rawCS, err := kubernetes.NewForConfig(rawCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	jt := stack.SimulatedType(benchType, localcluster.PodBehavior{RunFor: o.PodRunFor, TerminationMessage: typicalResult, Quick: true}, asyncjobv1alpha1.JobLimits{})
+	if err := s.Client.Create(ctx, jt); err != nil {
+		return nil, nil, fmt.Errorf("creating the bench type: %w", err)
+	}
+	e = &env{o: o, s: s, cs: cs, rawCS: rawCS, obs: obs, template: jt.Spec.Template,
+		controllerMetrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", port)}
+	if err := e.waitSubmittable(ctx, tenants[0]); err != nil {
+		return nil, nil, err
+	}
+	for _, t := range tenants {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: rawNamespace(t)}}
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return e, stop, nil
+}
+
+func (e *env) kubeVersion() string {
+	v, err := e.cs.Discovery().ServerVersion()
+	if err != nil {
+		return ""
+	}
+	return v.GitVersion
 }
 
 func runTenant(i int) string { return fmt.Sprintf("run%d", i+1) }
@@ -277,7 +349,7 @@ func (e *env) rawJobs(ctx context.Context, tenant string, size Size) WorkloadRes
 			},
 			Spec: *e.template.Spec.DeepCopy(),
 		}
-		created, err := e.cs.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{})
+		created, err := e.rawCS.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{})
 		if err != nil {
 			return "", err
 		}
@@ -292,12 +364,12 @@ func (e *env) rawJobs(ctx context.Context, tenant string, size Size) WorkloadRes
 func (e *env) phase(ctx context.Context, name string, size Size, submit func(context.Context, int) (string, error), finished map[string]*seen) (WorkloadResult, []submission) {
 	r := WorkloadResult{Name: name}
 	rc := e.cs.CoreV1().RESTClient()
-	before, err := scrapeRequests(ctx, rc)
+	before, err := scrapeCounters(ctx, rc)
 	if err != nil {
 		r.Incomplete = err.Error()
 		return r, nil
 	}
-	procBefore := processes(e.pids())
+	procBefore, busyBefore := processes(e.pids()), machineBusy()
 	subs := submitAll(ctx, size.N, size.C, submit)
 	keys := make([]string, 0, len(subs))
 	for _, s := range subs {
@@ -309,15 +381,21 @@ func (e *env) phase(ctx context.Context, name string, size Size, submit func(con
 	if err := e.obs.waitFinished(ctx, finished, keys, timeout); err != nil {
 		r.Incomplete = err.Error()
 	}
-	after, err := e.settle(ctx, rc)
+	after, settled, err := e.settle(ctx, rc)
 	if err != nil {
 		r.Incomplete = err.Error()
 		return r, subs
 	}
+	if !settled && r.Incomplete == "" {
+		r.Incomplete = "writes had not settled 30 s after the last job finished; later writes are not counted"
+	}
 	r.CPU = cpuBetween(procBefore, processes(e.pids()))
+	r.OthersCPU = othersCPU(machineBusy()-busyBefore, r.CPU)
 	summariseSubmissions(&r, subs, func(key string) (seen, bool) { return e.obs.lookup(finished, key) })
 	if r.Submitted > 0 {
-		r.Writes = groupWrites(after.since(before).byResource(writeVerbs), r.Submitted)
+		delta := after.since(before)
+		r.Requests = delta.perClient(r.Submitted)
+		r.Writes = groupWrites(delta.requests.byResource(writeVerbs), r.Submitted)
 		for _, g := range writeGroups {
 			r.WritesPerJob += r.Writes[g]
 		}
@@ -328,41 +406,41 @@ func (e *env) phase(ctx context.Context, name string, size Size, submit func(con
 // settle waits until a second passes without a write to the resources jobs
 // touch (at most 30 s) and returns the counters then, so trailing writes (a
 // last status update, an event) count with the phase that caused them.
-func (e *env) settle(ctx context.Context, rc rest.Interface) (requestCounts, error) {
-	prev, err := scrapeRequests(ctx, rc)
+func (e *env) settle(ctx context.Context, rc rest.Interface) (counters apiCounters, settled bool, err error) {
+	prev, err := scrapeCounters(ctx, rc)
 	if err != nil {
-		return nil, err
+		return apiCounters{}, false, err
 	}
 	for range 30 {
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return apiCounters{}, false, ctx.Err()
 		case <-time.After(time.Second):
 		}
-		cur, err := scrapeRequests(ctx, rc)
+		cur, err := scrapeCounters(ctx, rc)
 		if err != nil {
-			return nil, err
+			return apiCounters{}, false, err
 		}
 		quiet := true
-		w := groupWrites(cur.since(prev).byResource(writeVerbs), 1)
+		w := groupWrites(cur.since(prev).requests.byResource(writeVerbs), 1)
 		for _, g := range writeGroups {
 			if w[g] > 0 {
 				quiet = false
 			}
 		}
 		if quiet {
-			return cur, nil
+			return cur, true, nil
 		}
 		prev = cur
 	}
-	return prev, nil
+	return prev, false, nil
 }
 
 // pids are the processes whose CPU time a phase reports.
 func (e *env) pids() map[string]int {
 	pids := e.s.Cluster.PIDs()
-	pids["asyncjob controller"] = e.s.ControllerPID()
-	pids["asyncjob api"] = e.s.APIPID()
+	pids[procController] = e.s.ControllerPID()
+	pids[procAPI] = e.s.APIPID()
 	pids["harness"] = os.Getpid()
 	return pids
 }

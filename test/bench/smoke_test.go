@@ -40,6 +40,8 @@ func TestSmoke(t *testing.T) {
 		PodRunFor:    500 * time.Millisecond,
 		ReadDuration: 300 * time.Millisecond,
 		HandlerBench: true,
+		Scale:        []int{20},
+		ScaleSubmit:  3,
 		Nodes:        1,
 		Log:          t.Logf,
 	})
@@ -52,6 +54,7 @@ func TestSmoke(t *testing.T) {
 	run := rep.Presets[0].Runs[0]
 	checkWorkloads(t, run, n)
 	checkReads(t, rep, run)
+	checkScale(t, rep)
 	var md bytes.Buffer
 	rep.Markdown(&md)
 	for _, want := range []string{
@@ -60,6 +63,8 @@ func TestSmoke(t *testing.T) {
 		"| N=5, C=2 | **asyncjob ÷ raw** |",
 		"| N=5, C=2 | GET /v1/jobs/{id} If-None-Match (304) |",
 		"| get304 |",
+		"| 20 | N=3, C=8 | **asyncjob ÷ raw** |",
+		"| GET /v1/jobs?limit=20&label=batch=b1 |",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, md.String())
@@ -93,6 +98,9 @@ func checkWorkloads(t *testing.T, run RunResult, n int) {
 		t.Errorf("asyncjob: %.2f AsyncJob writes per job, %d Job-created and %d status-lag samples; want >= 1 and %d, %d",
 			a.Writes["asyncjobs"], a.ToJobCreated.Count, a.StatusLag.Count, n, n)
 	}
+	if a, r := run.AsyncJob.Requests, run.Raw.Requests; a["asyncjob api"] < 1 || a["asyncjob controller"] < 1 || r["raw client"] < 1 {
+		t.Errorf("requests per job: asyncjob %v, raw %v; want at least the REST API's create, the controller's Job, the raw client's Job", a, r)
+	}
 	if w := run.Raw.Writes["asyncjobs"]; w != 0 {
 		t.Errorf("raw Jobs: %.2f AsyncJob writes per job counted in their phase, want 0", w)
 	}
@@ -122,6 +130,35 @@ func checkReads(t *testing.T, rep *Report, run RunResult) {
 	for _, h := range rep.Handler {
 		if h.NsPerOp <= 0 {
 			t.Errorf("handler benchmark %s: %.0f ns/op", h.Name, h.NsPerOp)
+		}
+	}
+}
+
+// checkScale checks the scale mode's step: seeded, resynced, measured.
+func checkScale(t *testing.T, rep *Report) {
+	t.Helper()
+	if len(rep.Scale) != 1 {
+		t.Fatalf("%d scale steps, want 1: %+v", len(rep.Scale), rep.Scale)
+	}
+	sc := rep.Scale[0]
+	if sc.Seeded != 20 || sc.Jobs != 23 || sc.Reconciles < 20 || sc.SeedTime <= 0 || sc.Resync <= 0 {
+		t.Errorf("scale: seeded %d, %d jobs, %.0f reconciles, seeding %s, resync %s; want 20, 23, >= 20 and both measured",
+			sc.Seeded, sc.Jobs, sc.Reconciles, sc.SeedTime, sc.Resync)
+	}
+	if sc.API.RSS == 0 || sc.API.HeapInuse == 0 || sc.Controller.RSS == 0 || sc.Controller.HeapInuse == 0 {
+		t.Errorf("scale: memory not measured: API %+v, controller %+v", sc.API, sc.Controller)
+	}
+	for _, w := range []WorkloadResult{sc.AsyncJob, sc.Raw} {
+		if w.Submitted != 3 || w.Done != 3 || w.Failed != 0 || w.Incomplete != "" {
+			t.Errorf("scale, %s: accepted %d, done %d, failed %d, incomplete %q; want 3, 3, 0", w.Name, w.Submitted, w.Done, w.Failed, w.Incomplete)
+		}
+	}
+	if len(sc.Reads) != 5 {
+		t.Fatalf("scale: %d read kinds, want 5: %+v", len(sc.Reads), sc.Reads)
+	}
+	for _, r := range sc.Reads {
+		if r.Requests == 0 || r.Unexpected != 0 {
+			t.Errorf("scale, %s: %d expected answers, %d unexpected", r.Name, r.Requests, r.Unexpected)
 		}
 	}
 }

@@ -75,8 +75,13 @@ type WorkloadResult struct {
 	// without "other" (node heartbeats and leases, which run regardless).
 	Writes       map[string]float64
 	WritesPerJob float64
-	// CPU is each process's CPU time over the same interval.
-	CPU map[string]time.Duration
+	// Requests are the requests per job each client (the REST API, the
+	// controller, the raw client) sent kube-apiserver, reads and writes.
+	Requests map[string]float64
+	// CPU is each process's CPU time over the same interval; OthersCPU is the
+	// rest of the machine's (other work sharing the cores).
+	CPU       map[string]time.Duration
+	OthersCPU time.Duration
 	// Incomplete says why the phase did not finish cleanly (a timeout, a
 	// failed scrape); empty when it did.
 	Incomplete string

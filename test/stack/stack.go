@@ -69,6 +69,10 @@ type Options struct {
 	// API's command lines; a flag given again overrides the stack's own.
 	ControllerArgs []string
 	APIArgs        []string
+	// BeforeStart, when set, runs once the cluster, the CRDs and the tenants
+	// exist and before the controller and the API start: for files their
+	// arguments name (a kubeconfig with another identity, say).
+	BeforeStart func(ctx context.Context, s *Stack) error
 }
 
 // Stack is a running local cluster with asyncjob installed and running.
@@ -139,6 +143,11 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		}
 	}
 	s.APIURL = "http://" + s.apiAddress
+	if o.BeforeStart != nil {
+		if err = o.BeforeStart(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	if err = s.StartController(ctx); err != nil {
 		return nil, err
 	}
