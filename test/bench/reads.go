@@ -40,6 +40,8 @@ type ReadResult struct {
 	// APIRequests counts the requests the REST API process sent
 	// kube-apiserver while this kind ran (its own FlowSchema's count).
 	APIRequests float64
+	// ControllerRequests counts the controller's requests in the same time.
+	ControllerRequests float64
 	// KubeReads counts GET and LIST requests kube-apiserver served for
 	// asyncjobs, asyncjobtypes and secrets, from any client, while this kind
 	// ran; KubeReadsAll counts them for every resource (the control plane's
@@ -199,6 +201,7 @@ func (e *env) hammerAll(ctx context.Context, hc *http.Client, kinds []readKind, 
 		}
 		delta := after.since(before)
 		r.APIRequests = delta.flows[identityAPI]
+		r.ControllerRequests = delta.flows[identityController]
 		for res, n := range delta.requests.byResource(readVerbs) {
 			if res == "" { // non-resource paths: /metrics (these scrapes), /healthz
 				continue

@@ -145,7 +145,7 @@ func (r *Report) Markdown(w io.Writer) {
 		p("| request | ns/op | allocs/op | B/op | /healthz's time ÷ this |")
 		p("|---|---:|---:|---:|---:|")
 		for _, h := range r.Handler {
-			p("| %s | %.0f | %d | %d | %.2f× |", h.Name, h.NsPerOp, h.AllocsPerOp, h.BytesPerOp, h.VsHealthz)
+			p("| %s | %.0f | %d | %d | %s |", h.Name, h.NsPerOp, h.AllocsPerOp, h.BytesPerOp, times(h.VsHealthz))
 		}
 	}
 }
@@ -175,12 +175,7 @@ func (r *Report) submitTable(p func(string, ...any), pr PresetResult) {
 			(a.SubmitToDone.P50 - b.SubmitToDone.P50).Seconds(), ratioD(a.SubmitToDone.P99, b.SubmitToDone.P99))
 	}
 	for _, run := range pr.Runs {
-		for _, w := range []WorkloadResult{run.AsyncJob, run.Raw} {
-			if w.Incomplete != "" || w.SubmitErrors > 0 {
-				p("")
-				p("%s, %s: INCOMPLETE: %d submissions refused (first: %s); %s", run.Size, w.Name, w.SubmitErrors, w.FirstError, w.Incomplete)
-			}
-		}
+		incompleteNotes(p, run.String(), run.AsyncJob, run.Raw)
 	}
 	p("")
 	p("Where asyncjob's extra time goes (per job, observed by the same watches):")
@@ -227,9 +222,9 @@ func (r *Report) cpuTable(p func(string, ...any), pr PresetResult) {
 	p("")
 	p("### CPU seconds per 100 jobs")
 	p("")
-	p("Each process's user+system time over the same interval, per 100 accepted jobs (the harness is the load generator and the watches); \"not this benchmark\" is the rest of the machine's busy time (/proc/stat): other work sharing the cores.")
+	p("Each process's user+system time over the same interval, per 100 accepted jobs (the harness is the load generator and the watches); \"other work\" is the rest of the machine's busy time (/proc/stat) over the same interval, in cores on average: work sharing the machine with the benchmark.")
 	p("")
-	p("| run | workload | %s | not this benchmark |", strings.Join(cpuColumns, " | "))
+	p("| run | workload | %s | other work, cores |", strings.Join(cpuColumns, " | "))
 	p("|---|---|%s---:|", strings.Repeat("---:|", len(cpuColumns)))
 	for _, run := range pr.Runs {
 		for _, w := range []WorkloadResult{run.AsyncJob, run.Raw} {
@@ -241,8 +236,8 @@ func (r *Report) cpuTable(p func(string, ...any), pr PresetResult) {
 				}
 			}
 			others := "-"
-			if w.Submitted > 0 {
-				others = fmt.Sprintf("%.2f", w.OthersCPU.Seconds()*100/float64(w.Submitted))
+			if w.Elapsed > 0 {
+				others = fmt.Sprintf("%.2f", w.OthersCPU.Seconds()/w.Elapsed.Seconds())
 			}
 			p("| %s | %s | %s | %s |", run.Size, w.Name, strings.Join(cells, " | "), others)
 		}
@@ -253,14 +248,15 @@ func (r *Report) readsTable(p func(string, ...any), pr PresetResult) {
 	p("")
 	p("### Status reads of one API replica")
 	p("")
-	p("Each kind for %s from C keep-alive clients on this machine, after the run (the tenant holds that run's N finished jobs, reads cycle through up to %d of them). \"API → kube-apiserver\" is every request the REST API process sent while the kind ran (its FlowSchema's count); \"asyncjob reads, any client\" is GET and LIST of asyncjobs, asyncjobtypes and secrets that kube-apiserver served to anyone (the controller included), and \"all reads\" the same for every resource (the control plane's background included).", r.Options.ReadDuration, maxReadIDs)
+	p("Each kind for %s from C keep-alive clients on this machine, after the run (the tenant holds that run's N finished jobs, reads cycle through up to %d of them). \"API → kube-apiserver\" is every request the REST API process sent while the kind ran (its FlowSchema's count), \"controller →\" the same for the controller; \"asyncjob reads, any client\" is GET and LIST of asyncjobs, asyncjobtypes and secrets that kube-apiserver served to anyone (the controller included), and \"all reads\" the same for every resource (the control plane's background included).", r.Options.ReadDuration, maxReadIDs)
 	p("")
-	p("| run | request | answers/s | p50 ms | p99 ms | ÷ /healthz | unexpected answers | polls | API → kube-apiserver | asyncjob reads, any client / all reads |")
-	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	p("| run | request | answers/s | p50 ms | p99 ms | ÷ /healthz | unexpected answers | polls | API → kube-apiserver | controller → | asyncjob reads, any client / all reads |")
+	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, run := range pr.Runs {
 		for _, rd := range run.Reads {
-			p("| %s | %s | %.0f | %s | %s | %.2f× | %d | %d | %.0f | %.0f / %.0f |", run.Size, rd.Name, rd.Rate,
-				ms(rd.Latency.P50), ms(rd.Latency.P99), rd.VsHealthz, rd.Unexpected, rd.Requests, rd.APIRequests, rd.KubeReads, rd.KubeReadsAll)
+			p("| %s | %s | %.0f | %s | %s | %s | %d | %d | %.0f | %.0f | %.0f / %.0f |", run.Size, rd.Name, rd.Rate,
+				ms(rd.Latency.P50), ms(rd.Latency.P99), times(rd.VsHealthz), rd.Unexpected, rd.Requests, rd.APIRequests,
+				rd.ControllerRequests, rd.KubeReads, rd.KubeReadsAll)
 		}
 	}
 }
@@ -287,7 +283,15 @@ func ratio(a, b float64) string {
 	if b == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f×", a/b)
+	return times(a / b)
+}
+
+// times prints a ratio with two decimals, or three significant digits below 0.1.
+func times(x float64) string {
+	if x < 0.1 {
+		return fmt.Sprintf("%.3g×", x)
+	}
+	return fmt.Sprintf("%.2f×", x)
 }
 
 func ratioD(a, b time.Duration) string { return ratio(float64(a), float64(b)) }
@@ -323,6 +327,9 @@ func (r *Report) scaleTables(p func(string, ...any)) {
 			ratio(a.SubmitRate, b.SubmitRate), ratioD(a.Submit.P50, b.Submit.P50), ratioD(a.Submit.P99, b.Submit.P99),
 			ratioD(a.AllDone, b.AllDone), ratioD(a.SubmitToDone.P50, b.SubmitToDone.P50), ratioD(a.SubmitToDone.P99, b.SubmitToDone.P99))
 	}
+	for _, sc := range r.Scale {
+		incompleteNotes(p, fmt.Sprintf("%d finished jobs", sc.Seeded), sc.AsyncJob, sc.Raw)
+	}
 	if r.Options.ReadDuration <= 0 {
 		return
 	}
@@ -333,8 +340,18 @@ func (r *Report) scaleTables(p func(string, ...any)) {
 	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, sc := range r.Scale {
 		for _, rd := range sc.Reads {
-			p("| %d | %s | %.0f | %s | %s | %.2f× | %d | %d | %.0f |", sc.Jobs, rd.Name, rd.Rate,
-				ms(rd.Latency.P50), ms(rd.Latency.P99), rd.VsHealthz, rd.Unexpected, rd.Requests, rd.APIRequests)
+			p("| %d | %s | %.0f | %s | %s | %s | %d | %d | %.0f |", sc.Jobs, rd.Name, rd.Rate,
+				ms(rd.Latency.P50), ms(rd.Latency.P99), times(rd.VsHealthz), rd.Unexpected, rd.Requests, rd.APIRequests)
+		}
+	}
+}
+
+// incompleteNotes says, under a table, which workloads did not run cleanly.
+func incompleteNotes(p func(string, ...any), label string, ws ...WorkloadResult) {
+	for _, w := range ws {
+		if w.Incomplete != "" || w.SubmitErrors > 0 {
+			p("")
+			p("%s, %s: INCOMPLETE: %d submissions refused (first: %s) %s", label, w.Name, w.SubmitErrors, w.FirstError, w.Incomplete)
 		}
 	}
 }

@@ -105,6 +105,9 @@ type env struct {
 	template batchv1.JobTemplateSpec
 	// controllerMetrics is the asyncjob controller's metrics URL.
 	controllerMetrics string
+	// rawPhases numbers the raw-Job phases, so names never repeat in a
+	// namespace that several phases use.
+	rawPhases int
 }
 
 // runPreset runs every size on one cluster of preset p; the first preset's
@@ -341,10 +344,12 @@ func (e *env) asyncJobs(ctx context.Context, tenant string, size Size) (Workload
 // directly, as a client of kube-apiserver would, and waits for them.
 func (e *env) rawJobs(ctx context.Context, tenant string, size Size) WorkloadResult {
 	ns := rawNamespace(tenant)
+	e.rawPhases++
+	phase := e.rawPhases
 	submit := func(ctx context.Context, i int) (string, error) {
 		job := &batchv1.Job{
 			ObjectMeta: metav1.ObjectMeta{
-				Name: fmt.Sprintf("raw-%06d", i), Namespace: ns,
+				Name: fmt.Sprintf("raw-%d-%06d", phase, i), Namespace: ns,
 				Labels: e.template.Labels, Annotations: e.template.Annotations,
 			},
 			Spec: *e.template.Spec.DeepCopy(),
@@ -369,7 +374,7 @@ func (e *env) phase(ctx context.Context, name string, size Size, submit func(con
 		r.Incomplete = err.Error()
 		return r, nil
 	}
-	procBefore, busyBefore := processes(e.pids()), machineBusy()
+	procBefore, busyBefore, started := processes(e.pids()), machineBusy(), time.Now()
 	subs := submitAll(ctx, size.N, size.C, submit)
 	keys := make([]string, 0, len(subs))
 	for _, s := range subs {
@@ -391,6 +396,7 @@ func (e *env) phase(ctx context.Context, name string, size Size, submit func(con
 	}
 	r.CPU = cpuBetween(procBefore, processes(e.pids()))
 	r.OthersCPU = othersCPU(machineBusy()-busyBefore, r.CPU)
+	r.Elapsed = time.Since(started)
 	summariseSubmissions(&r, subs, func(key string) (seen, bool) { return e.obs.lookup(finished, key) })
 	if r.Submitted > 0 {
 		delta := after.since(before)

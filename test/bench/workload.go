@@ -82,6 +82,9 @@ type WorkloadResult struct {
 	// rest of the machine's (other work sharing the cores).
 	CPU       map[string]time.Duration
 	OthersCPU time.Duration
+	// Elapsed is the measured interval: from the first submission until the
+	// writes settled.
+	Elapsed time.Duration
 	// Incomplete says why the phase did not finish cleanly (a timeout, a
 	// failed scrape); empty when it did.
 	Incomplete string
