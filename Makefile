@@ -22,6 +22,8 @@ HELM_LDFLAGS = -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
 GO_TEST_FLAGS ?= -count=1
 ENVTEST_TIMEOUT ?= 20m
 E2E_TIMEOUT ?= 40m
+# make bench's runs and presets (go run ./hack/bench -h lists every flag).
+BENCH_ARGS ?= --runs=200x8,400x32 --presets=defaults,production-like
 
 # The container image: make image, make image-push, make docker-build.
 VERSION ?= v0.1.0
@@ -82,18 +84,27 @@ test: test-integration e2e ## Run every test: unit, envtest integration, and end
 .PHONY: test-integration
 test-integration: manifests generate fmt vet envtest-assets helm ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
 	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" HELM=$(HELM) \
-		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster -e /test/install)
+		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster -e /test/install -e /test/bench)
 
 .PHONY: e2e
-e2e: cluster-assets helm ## Run the local-cluster, end-to-end and Helm install tests (real node too when root; ASYNCJOB_REQUIRE_REAL_NODE=1 requires it).
+e2e: cluster-assets helm ## Run the local-cluster, end-to-end, Helm install and benchmark-harness smoke tests (real node too when root; ASYNCJOB_REQUIRE_REAL_NODE=1 requires it).
 	@hack/real-node-deps.sh || { \
 		if [ "$${ASYNCJOB_REQUIRE_REAL_NODE:-}" = 1 ]; then echo "make e2e: ASYNCJOB_REQUIRE_REAL_NODE=1, and the real node's packages are missing and cannot be installed" >&2; exit 1; fi; \
 		echo "make e2e: containerd, runc or the CNI plugins are missing and cannot be installed: the real-node tests will be skipped"; }
-	go test $(GO_TEST_FLAGS) -timeout $(E2E_TIMEOUT) ./test/localcluster/... ./test/e2e/... ./test/install/...
+	go test $(GO_TEST_FLAGS) -timeout $(E2E_TIMEOUT) ./test/localcluster/... ./test/e2e/... ./test/install/... ./test/bench/...
 
 .PHONY: dev
 dev: ## Run asyncjob on a local cluster with simulated nodes: REST API on localhost:8080 with a generated API key. Ctrl-C stops it.
 	go run ./hack/dev
+
+.PHONY: bench
+bench: cluster-assets ## Benchmark asyncjob against raw batch/v1 Jobs on a local cluster with simulated nodes (BENCH_ARGS; see docs/benchmarks.md).
+	go run ./hack/bench $(BENCH_ARGS)
+
+.PHONY: bench-handler
+bench-handler: envtest-assets ## Benchmark the REST handler path in process on envtest (go test -bench).
+	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" \
+		go test -run '^$$' -bench . -benchmem ./test/bench/
 
 .PHONY: test-unit
 test-unit: ## Run only the tests that need no API server.

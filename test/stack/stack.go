@@ -65,6 +65,14 @@ type Options struct {
 	Binary string
 	// Log receives progress lines; nil is silent.
 	Log func(format string, args ...any)
+	// ControllerArgs and APIArgs are appended to the controller's and the
+	// API's command lines; a flag given again overrides the stack's own.
+	ControllerArgs []string
+	APIArgs        []string
+	// BeforeStart, when set, runs once the cluster, the CRDs and the tenants
+	// exist and before the controller and the API start: for files their
+	// arguments name (a kubeconfig with another identity, say).
+	BeforeStart func(ctx context.Context, s *Stack) error
 }
 
 // Stack is a running local cluster with asyncjob installed and running.
@@ -135,6 +143,11 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		}
 	}
 	s.APIURL = "http://" + s.apiAddress
+	if o.BeforeStart != nil {
+		if err = o.BeforeStart(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	if err = s.StartController(ctx); err != nil {
 		return nil, err
 	}
@@ -187,9 +200,10 @@ func (s *Stack) StartController(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.controller, err = localcluster.StartProcess(s.dir, "controller", s.binary, "controller",
-		"--kubeconfig="+s.Cluster.Kubeconfig(), "--metrics-bind-address=0", "--health-probe-bind-address="+probe,
-		"--max-concurrent-reconciles=8")
+	args := append([]string{"controller",
+		"--kubeconfig=" + s.Cluster.Kubeconfig(), "--metrics-bind-address=0", "--health-probe-bind-address=" + probe,
+		"--max-concurrent-reconciles=8"}, s.opts.ControllerArgs...)
+	s.controller, err = localcluster.StartProcess(s.dir, "controller", s.binary, args...)
 	if err != nil {
 		return err
 	}
@@ -204,17 +218,32 @@ func (s *Stack) StopController(crash bool) error {
 
 // StartAPI starts the REST API process with API-key authentication.
 func (s *Stack) StartAPI(ctx context.Context) error {
-	var err error
-	s.api, err = localcluster.StartProcess(s.dir, "api", s.binary, "api",
-		"--kubeconfig="+s.Cluster.Kubeconfig(), "--bind-address="+s.apiAddress,
-		"--auth-mode=apikey", "--api-keys-secret="+SystemNamespace+"/"+APIKeysSecret,
-		"--tenant-namespace-template="+namespacePrefix+"{tenant}",
+	args := append([]string{"api",
+		"--kubeconfig=" + s.Cluster.Kubeconfig(), "--bind-address=" + s.apiAddress,
+		"--auth-mode=apikey", "--api-keys-secret=" + SystemNamespace + "/" + APIKeysSecret,
+		"--tenant-namespace-template=" + namespacePrefix + "{tenant}",
 		// Generous limits: the end-to-end suite submits hundreds of jobs at once.
-		"--rate-limit=1000", "--rate-burst=2000", "--max-unfinished-jobs=1000")
+		"--rate-limit=1000", "--rate-burst=2000", "--max-unfinished-jobs=1000"}, s.opts.APIArgs...)
+	var err error
+	s.api, err = localcluster.StartProcess(s.dir, "api", s.binary, args...)
 	if err != nil {
 		return err
 	}
 	return waitHTTP(ctx, s.api, s.APIURL+"/readyz")
+}
+
+// ControllerPID and APIPID are the process ids of the controller and the API
+// (0 when not running), for resource measurements.
+func (s *Stack) ControllerPID() int { return pidOf(s.controller) }
+
+// APIPID is the REST API's process id; see ControllerPID.
+func (s *Stack) APIPID() int { return pidOf(s.api) }
+
+func pidOf(p *localcluster.Process) int {
+	if p == nil || !p.Running() {
+		return 0
+	}
+	return p.PID()
 }
 
 // StopAPI stops the REST API, gracefully or, with crash, at once.
