@@ -24,8 +24,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -372,12 +372,16 @@ func TestBuildJob(t *testing.T) {
 			}(),
 		},
 		{
-			name:    "entrypoint None ignores the entrypoint image",
-			aj:      builderAsyncJob(`{"format":"csv"}`, nil),
-			jobType: func() *asyncjobv1alpha1.AsyncJobType { jt := builderType(); jt.Spec.Entrypoint = asyncjobv1alpha1.EntrypointNone; return jt }(),
-			limits:  defaultLimits,
-			cfg:     workerConfig{EntrypointImage: testWorker.EntrypointImage},
-			want:    wantBuiltJob(base),
+			name: "entrypoint None ignores the entrypoint image",
+			aj:   builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: func() *asyncjobv1alpha1.AsyncJobType {
+				jt := builderType()
+				jt.Spec.Entrypoint = asyncjobv1alpha1.EntrypointNone
+				return jt
+			}(),
+			limits: defaultLimits,
+			cfg:    workerConfig{EntrypointImage: testWorker.EntrypointImage},
+			want:   wantBuiltJob(base),
 		},
 		{
 			name:    "entrypoint Inject without an entrypoint image",
