@@ -17,6 +17,7 @@ limitations under the License.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 
@@ -28,6 +29,7 @@ import (
 
 	"github.com/asyncjob/asyncjob/internal/controller"
 	"github.com/asyncjob/asyncjob/internal/scheme"
+	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
 
 func init() {
@@ -44,6 +46,9 @@ func runController(args []string) error {
 	leaderElect := fs.Bool("leader-elect", false, "elect a leader, so that only one of several replicas reconciles")
 	leaderNamespace := fs.String("leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's own)")
 	concurrency := fs.Int("max-concurrent-reconciles", 4, "AsyncJobs reconciled in parallel")
+	callbackURL := fs.String("callback-url", "", "base URL of the REST API that job pods call back (progress, result), e.g. http://asyncjob-api.asyncjob-system.svc:80; empty disables callbacks (no token, no callback env)")
+	tokenKeyFile := fs.String("worker-token-key-file", "", "file with the key (at least 32 bytes) that signs job pods' callback tokens; the API verifies them with the same file; required with --callback-url")
+	entrypointImage := fs.String("entrypoint-image", "", "the asyncjob image, whose /asyncjob the init container of a type with entrypoint Inject copies into the pod; empty: such types are not Ready")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -51,6 +56,17 @@ func runController(args []string) error {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")
+
+	var tokenKey []byte
+	if *tokenKeyFile != "" {
+		var err error
+		if tokenKey, err = workertoken.LoadKey(*tokenKeyFile); err != nil {
+			return err
+		}
+	}
+	if *callbackURL != "" && tokenKey == nil {
+		return errors.New("--callback-url needs --worker-token-key-file")
+	}
 
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
@@ -71,7 +87,13 @@ func runController(args []string) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controller.Setup(mgr, controller.Options{MaxConcurrentReconciles: *concurrency}); err != nil {
+	opts := controller.Options{
+		MaxConcurrentReconciles: *concurrency,
+		CallbackURL:             *callbackURL,
+		WorkerTokenKey:          tokenKey,
+		EntrypointImage:         *entrypointImage,
+	}
+	if err := controller.Setup(mgr, opts); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -80,6 +102,6 @@ func runController(args []string) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	log.Info("Starting the controller manager")
+	log.Info("Starting the controller manager", "callbacks", *callbackURL != "", "callbackURL", *callbackURL, "entrypointImage", *entrypointImage)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }

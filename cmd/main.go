@@ -19,6 +19,7 @@ limitations under the License.
 //	asyncjob controller [flags]             reconciles AsyncJobs into batch Jobs
 //	asyncjob api [flags]                    serves the REST API
 //	asyncjob entrypoint [flags] -- CMD ...  runs a job's command as a worker
+//	asyncjob install-entrypoint DEST        copies itself to DEST (the entrypoint's init container)
 package main
 
 import (

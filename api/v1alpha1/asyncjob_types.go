@@ -88,17 +88,20 @@ const (
 	ReasonInvalidParameters = "InvalidParameters"
 	ReasonInvalidSpec       = "InvalidSpec"
 	ReasonJobNameConflict   = "JobNameConflict"
-	ReasonJobCreated        = "JobCreated"
-	ReasonPodRunning        = "PodRunning"
-	ReasonWaiting           = "Waiting"
-	ReasonSuspended         = "Suspended"
-	ReasonJobComplete       = "JobComplete"
-	ReasonJobFailed         = "JobFailed"
-	ReasonJobLost           = "JobLost"
-	ReasonStopping          = "Stopping"
-	ReasonCancelled         = "Cancelled"
-	ReasonFinished          = "Finished"
-	ReasonExpired           = "Expired"
+	// ReasonWorkerSecretConflict: a Secret named <name>-worker exists that the
+	// AsyncJob does not own, so its worker token cannot be delivered.
+	ReasonWorkerSecretConflict = "WorkerSecretConflict"
+	ReasonJobCreated           = "JobCreated"
+	ReasonPodRunning           = "PodRunning"
+	ReasonWaiting              = "Waiting"
+	ReasonSuspended            = "Suspended"
+	ReasonJobComplete          = "JobComplete"
+	ReasonJobFailed            = "JobFailed"
+	ReasonJobLost              = "JobLost"
+	ReasonStopping             = "Stopping"
+	ReasonCancelled            = "Cancelled"
+	ReasonFinished             = "Finished"
+	ReasonExpired              = "Expired"
 )
 
 // JobLimits are the knobs of a batch Job that an AsyncJobType defaults and bounds,
@@ -155,11 +158,12 @@ type AsyncJobSpec struct {
 
 // Progress is what the worker last reported.
 type Progress struct {
-	// percent done, 0 to 100.
+	// percent done, 0 to 100. Always written, so that 0 shows as 0 (in
+	// `kubectl get asyncjobs` too), not as absent.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	// +optional
-	Percent int32 `json:"percent,omitempty"`
+	Percent int32 `json:"percent"`
 	// step names the phase the worker is in.
 	// +kubebuilder:validation:MaxLength=256
 	// +optional
@@ -256,7 +260,8 @@ type AsyncJobStatus struct {
 	Progress *Progress `json:"progress,omitempty"`
 
 	// result is the JSON document the succeeded container wrote to its termination
-	// message; a message that is not JSON is kept as a JSON string.
+	// message (a message that is not JSON is kept as a JSON string), or, when it
+	// wrote none, the one the worker PUT to the result callback.
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Schemaless
 	// +optional

@@ -32,6 +32,22 @@ const (
 	ReasonInvalidSchema   = "InvalidSchema"
 	ReasonInvalidTemplate = "InvalidTemplate"
 	ReasonInvalidLimits   = "InvalidLimits"
+	// ReasonEntrypointUnavailable: the type injects the entrypoint, and the
+	// controller runs without an entrypoint image.
+	ReasonEntrypointUnavailable = "EntrypointUnavailable"
+)
+
+// EntrypointMode says whether the controller runs a type's container through
+// the asyncjob entrypoint.
+// +kubebuilder:validation:Enum=None;Inject
+type EntrypointMode string
+
+const (
+	// EntrypointNone runs the template's containers as they are.
+	EntrypointNone EntrypointMode = "None"
+	// EntrypointInject runs the template's first container through the asyncjob
+	// entrypoint, which the controller copies into the pod.
+	EntrypointInject EntrypointMode = "Inject"
 )
 
 // AsyncJobTypeSpec defines a kind of work REST clients may submit.
@@ -61,6 +77,17 @@ type AsyncJobTypeSpec struct {
 	// maximums bound what an AsyncJob may override.
 	// +optional
 	Maximums JobLimits `json:"maximums,omitempty"`
+
+	// entrypoint Inject runs the template's first container through the asyncjob
+	// entrypoint (progress, results and signals for any image, see
+	// docs/worker-contract.md): an init container copies the binary into an
+	// emptyDir mounted at /asyncjob-bin, and the container's command becomes
+	// `/asyncjob-bin/asyncjob entrypoint -- <command...>` (its args follow as
+	// they are). That container must then set command: the controller does not
+	// read the image's own ENTRYPOINT. None runs the template as it is.
+	// +kubebuilder:default=None
+	// +optional
+	Entrypoint EntrypointMode `json:"entrypoint,omitempty"`
 
 	// pollIntervalSeconds is the Retry-After hint REST clients get while a job of this type runs.
 	// +kubebuilder:validation:Minimum=1
@@ -112,6 +139,12 @@ type AsyncJobType struct {
 func (t *AsyncJobType) IsReady() bool {
 	c := meta.FindStatusCondition(t.Status.Conditions, TypeConditionReady)
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == t.Generation
+}
+
+// InjectsEntrypoint reports whether the controller wraps the template's first
+// container in the asyncjob entrypoint.
+func (s *AsyncJobTypeSpec) InjectsEntrypoint() bool {
+	return s.Entrypoint == EntrypointInject
 }
 
 // +kubebuilder:object:root=true

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,6 +40,16 @@ func (r *AsyncJobReconciler) act(ctx context.Context, aj *asyncjobv1alpha1.Async
 		return outcome{}, nil
 
 	case actCreateJob:
+		if a.Secret != nil {
+			ours, err := r.createWorkerSecret(ctx, aj, a.Secret)
+			if err != nil {
+				return outcome{}, err
+			}
+			if !ours {
+				logger.Info("Not creating the Job: its worker Secret's name is taken", "secret", client.ObjectKeyFromObject(a.Secret))
+				return outcome{SecretConflict: true}, nil
+			}
+		}
 		if err := r.Client.Create(ctx, a.Job); err != nil {
 			if apierrors.IsAlreadyExists(err) {
 				return outcome{AlreadyExists: true}, nil
@@ -65,4 +76,26 @@ func (r *AsyncJobReconciler) act(ctx context.Context, aj *asyncjobv1alpha1.Async
 		return outcome{}, client.IgnoreNotFound(err)
 	}
 	return outcome{}, fmt.Errorf("unknown action %q", a.Kind)
+}
+
+// createWorkerSecret creates the worker's token Secret, or finds it there from
+// an earlier pass: its content is deterministic, so one the AsyncJob controls
+// is the one it would create. ours is false when the name is taken by a Secret
+// it does not control, which is never mounted into its pod. Secrets are read
+// from the API server, never cached: the controller does not watch Secrets.
+func (r *AsyncJobReconciler) createWorkerSecret(ctx context.Context, aj *asyncjobv1alpha1.AsyncJob, secret *corev1.Secret) (ours bool, err error) {
+	err = r.Client.Create(ctx, secret.DeepCopy())
+	if err == nil {
+		log.FromContext(ctx).V(1).Info("Created the worker Secret", "secret", client.ObjectKeyFromObject(secret))
+		return true, nil
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		return false, err
+	}
+	existing := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(secret), existing); err != nil {
+		// Gone again (its AsyncJob's predecessor being collected?): the next pass creates it.
+		return false, err
+	}
+	return metav1.IsControlledBy(existing, aj), nil
 }

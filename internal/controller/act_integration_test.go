@@ -49,7 +49,7 @@ func TestIntegrationActIsIdempotent(t *testing.T) {
 	r := &AsyncJobReconciler{Client: env.Client, APIReader: env.Client, Recorder: events}
 	aj := makeAsyncJob(ns, "twice", "report").obj()
 	mustCreate(t, aj)
-	desired, err := buildJob(aj, readyType(), readyTypeLimits)
+	desired, err := buildJob(aj, readyType(), readyTypeLimits, workerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,8 @@ type AsyncJobReconciler struct {
 	Recorder  eventRecorder
 	Schemas   *paramschema.Cache
 	Clock     clock.PassiveClock
+	// Worker is what a job's pod gets beyond its template.
+	Worker workerConfig
 }
 
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs,verbs=get;list;watch;delete
@@ -52,6 +54,7 @@ type AsyncJobReconciler struct {
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobtypes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile runs one pass: observe the AsyncJob and what it depends on, decide
@@ -63,7 +66,7 @@ func (r *AsyncJobReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 		return reconcile.Result{}, err
 	}
 	now := r.Clock.Now()
-	d, err := decide(w, now)
+	d, err := decide(w, r.Worker, now)
 	if err != nil {
 		return reconcile.Result{}, err
 	}

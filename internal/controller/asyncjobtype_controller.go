@@ -39,6 +39,9 @@ type AsyncJobTypeReconciler struct {
 	Client  client.Client
 	Schemas *paramschema.Cache
 	Clock   clock.PassiveClock
+	// Worker is the controller's configuration a type may depend on (the
+	// entrypoint image).
+	Worker workerConfig
 }
 
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobtypes,verbs=get;list;watch
@@ -60,7 +63,7 @@ func (r *AsyncJobTypeReconciler) Reconcile(ctx context.Context, req reconcile.Re
 		r.Schemas.Forget(t.Name)
 		return reconcile.Result{}, nil
 	}
-	ready := readyCondition(t, r.Schemas)
+	ready := readyCondition(t, r.Schemas, r.Worker)
 	ready.ObservedGeneration = t.Generation
 	ready.LastTransitionTime = metav1.NewTime(r.Clock.Now())
 
@@ -75,13 +78,17 @@ func (r *AsyncJobTypeReconciler) Reconcile(ctx context.Context, req reconcile.Re
 
 // readyCondition checks what the API server's schema cannot: that the parameters
 // schema compiles, that the template has something to run, and that the type's
-// defaults are within its own maximums.
-func readyCondition(t *asyncjobv1alpha1.AsyncJobType, schemas *paramschema.Cache) metav1.Condition {
+// defaults are within its own maximums, and that what the controller adds to
+// its pods fits.
+func readyCondition(t *asyncjobv1alpha1.AsyncJobType, schemas *paramschema.Cache, cfg workerConfig) metav1.Condition {
 	if _, err := schemas.ForType(t); err != nil {
 		return cond(asyncjobv1alpha1.TypeConditionReady, false, asyncjobv1alpha1.ReasonInvalidSchema, truncateMessage(err.Error()))
 	}
 	if err := validateTemplate(t); err != nil {
 		return cond(asyncjobv1alpha1.TypeConditionReady, false, asyncjobv1alpha1.ReasonInvalidTemplate, err.Error())
+	}
+	if reason, err := validateWorkerTemplate(&t.Spec, cfg); err != nil {
+		return cond(asyncjobv1alpha1.TypeConditionReady, false, reason, truncateMessage(err.Error()))
 	}
 	if err := validateTypeLimits(&t.Spec); err != nil {
 		return cond(asyncjobv1alpha1.TypeConditionReady, false, asyncjobv1alpha1.ReasonInvalidLimits, "defaults: "+err.Error())

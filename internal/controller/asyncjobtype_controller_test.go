@@ -55,7 +55,9 @@ func TestReadyCondition(t *testing.T) {
 	cases := []struct {
 		name   string
 		mutate func(*asyncjobv1alpha1.AsyncJobType)
-		want   metav1.Condition
+		// cfg is the controller's configuration; none by default.
+		cfg  workerConfig
+		want metav1.Condition
 		// wantMessagePrefix replaces an exact message match where the message
 		// comes from the JSON Schema library.
 		wantMessagePrefix string
@@ -150,6 +152,90 @@ func TestReadyCondition(t *testing.T) {
 				Message: "template.spec.completions must be 1: an AsyncJob's result comes from one pod"},
 		},
 		{
+			name: "entrypoint Inject with a command and an entrypoint image",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Entrypoint = asyncjobv1alpha1.EntrypointInject
+				jt.Spec.Template.Spec.Template.Spec.Containers[0].Command = []string{"/report"}
+			},
+			cfg:  testWorker,
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Valid", Message: validMessage},
+		},
+		{
+			name: "entrypoint None needs no command and no entrypoint image",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Entrypoint = asyncjobv1alpha1.EntrypointNone
+			},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Valid", Message: validMessage},
+		},
+		{
+			name: "entrypoint Inject without a command: the image's ENTRYPOINT is not read",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Entrypoint = asyncjobv1alpha1.EntrypointInject
+				jt.Spec.Template.Spec.Template.Spec.Containers[0].Args = []string{"--all"}
+			},
+			cfg: testWorker,
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
+				Message: `entrypoint Inject needs an explicit command in container "worker": the controller does not read the image's ENTRYPOINT; set command (and args) to what the image would run`},
+		},
+		{
+			name: "entrypoint Inject, and the controller has no entrypoint image",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Entrypoint = asyncjobv1alpha1.EntrypointInject
+				jt.Spec.Template.Spec.Template.Spec.Containers[0].Command = []string{"/report"}
+			},
+			cfg: workerConfig{CallbackURL: testWorker.CallbackURL, TokenKey: testWorker.TokenKey},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "EntrypointUnavailable",
+				Message: "entrypoint Inject needs the controller's --entrypoint-image, and it runs without one"},
+		},
+		{
+			name: "a volume with the name of the token's",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Template.Spec.Template.Spec.Volumes = []corev1.Volume{{Name: "asyncjob-token"}}
+			},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
+				Message: `volume name "asyncjob-token" is reserved for asyncjob`},
+		},
+		{
+			name: "a volume with the name of the entrypoint's",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Template.Spec.Template.Spec.Volumes = []corev1.Volume{{Name: "asyncjob-bin"}}
+			},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
+				Message: `volume name "asyncjob-bin" is reserved for asyncjob`},
+		},
+		{
+			name: "a container with the name of the entrypoint's init container",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Template.Spec.Template.Spec.InitContainers[0].Name = "asyncjob-entrypoint"
+			},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
+				Message: `container name "asyncjob-entrypoint" is reserved for asyncjob`},
+		},
+		{
+			name: "a mount below the token's directory",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Template.Spec.Template.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "x", MountPath: "/var/run/asyncjob/"}}
+			},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
+				Message: `container "worker" mounts /var/run/asyncjob/, which asyncjob uses (/var/run/asyncjob, /asyncjob-bin)`},
+		},
+		{
+			name: "a mount at the entrypoint's directory, in an init container",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Template.Spec.Template.Spec.InitContainers[0].VolumeMounts = []corev1.VolumeMount{{Name: "x", MountPath: "/asyncjob-bin/sub"}}
+			},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
+				Message: `container "fetch" mounts /asyncjob-bin/sub, which asyncjob uses (/var/run/asyncjob, /asyncjob-bin)`},
+		},
+		{
+			name: "a mount next to them is fine",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Template.Spec.Template.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{
+					{Name: "x", MountPath: "/var/run"}, {Name: "y", MountPath: "/asyncjob-binaries"}}
+			},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Valid", Message: validMessage},
+		},
+		{
 			name: "defaults above the maximums",
 			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
 				jt.Spec.Defaults.ActiveDeadlineSeconds = new(int64(7200))
@@ -164,7 +250,7 @@ func TestReadyCondition(t *testing.T) {
 			if tc.mutate != nil {
 				tc.mutate(jt)
 			}
-			got := readyCondition(jt, paramschema.NewCache())
+			got := readyCondition(jt, paramschema.NewCache(), tc.cfg)
 			opts := []cmp.Option{}
 			if tc.wantMessagePrefix != "" {
 				if !strings.HasPrefix(got.Message, tc.wantMessagePrefix) {
@@ -190,7 +276,7 @@ func TestReadyConditionRefusesReferencesOutsideTheSchema(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			jt := readyType()
 			jt.Spec.ParametersSchema = &apiextensionsv1.JSON{Raw: []byte(`{"$ref":"` + ref + `"}`)}
-			got := readyCondition(jt, paramschema.NewCache())
+			got := readyCondition(jt, paramschema.NewCache(), workerConfig{})
 			want := `$ref to "` + ref + `": only references within the schema are allowed`
 			if got.Status != metav1.ConditionFalse || got.Reason != asyncjobv1alpha1.ReasonInvalidSchema || !strings.Contains(got.Message, want) {
 				t.Errorf("Ready = %s/%s %q, want False/InvalidSchema saying %q", got.Status, got.Reason, got.Message, want)
@@ -205,12 +291,12 @@ func TestReadyConditionFollowsTheGeneration(t *testing.T) {
 	schemas := paramschema.NewCache()
 	jt := readyType()
 	jt.Spec.ParametersSchema = &apiextensionsv1.JSON{Raw: []byte(`{"type":"nonsense"}`)}
-	if got := readyCondition(jt, schemas); got.Reason != asyncjobv1alpha1.ReasonInvalidSchema {
+	if got := readyCondition(jt, schemas, workerConfig{}); got.Reason != asyncjobv1alpha1.ReasonInvalidSchema {
 		t.Fatalf("generation 1: reason = %q, want InvalidSchema", got.Reason)
 	}
 	jt.Generation = 2
 	jt.Spec.ParametersSchema = &apiextensionsv1.JSON{Raw: []byte(`{"type":"object"}`)}
-	if got := readyCondition(jt, schemas); got.Status != metav1.ConditionTrue || got.Reason != asyncjobv1alpha1.ReasonValid {
+	if got := readyCondition(jt, schemas, workerConfig{}); got.Status != metav1.ConditionTrue || got.Reason != asyncjobv1alpha1.ReasonValid {
 		t.Errorf("generation 2: Ready = %s/%s (%s), want True/Valid", got.Status, got.Reason, got.Message)
 	}
 }

@@ -55,7 +55,7 @@ const (
 	actNone actionKind = "None"
 	// actWait changes nothing but the status, and looks again after action.After.
 	actWait actionKind = "Wait"
-	// actCreateJob creates action.Job.
+	// actCreateJob creates action.Secret, when set, then action.Job.
 	actCreateJob actionKind = "CreateJob"
 	// actDeleteJob deletes action.Job in the foreground, on the condition that
 	// it is still the Job of that UID.
@@ -65,9 +65,11 @@ const (
 )
 
 type action struct {
-	Kind  actionKind
-	Job   *batchv1.Job
-	After time.Duration
+	Kind actionKind
+	Job  *batchv1.Job
+	// Secret is the worker's token Secret that Job's pod mounts.
+	Secret *corev1.Secret
+	After  time.Duration
 }
 
 // decision is what decide makes of a world: at most one action, and what the
@@ -78,14 +80,14 @@ type decision struct {
 	Status *observation
 }
 
-// decide is the controller's judgement, a pure function of what was observed and
-// the time. Its order is the order of precedence: a deleted or expired AsyncJob
+// decide is the controller's judgement, a pure function of what was observed,
+// the controller's configuration and the time. Its order is the order of precedence: a deleted or expired AsyncJob
 // needs nothing more; a foreign Job blocks everything; an existing Job is never
 // replaced; a finished or cancelled AsyncJob never gets a Job; one that lost its
 // Job never gets another; and only a ready type and a valid spec make a Job.
 // Its error is a Job that cannot be built, which a retry may not fix but which
 // the API server's validation of spec.parameters makes unreachable.
-func decide(w *world, now time.Time) (decision, error) {
+func decide(w *world, cfg workerConfig, now time.Time) (decision, error) {
 	aj := w.AsyncJob
 	if !aj.DeletionTimestamp.IsZero() {
 		return decision{Action: action{Kind: actNone}}, nil // the garbage collector tears it down
@@ -153,14 +155,18 @@ func decide(w *world, now time.Time) (decision, error) {
 		return none, nil
 	}
 	limits, _ := resolveLimits(aj.Spec.Overrides, &w.Type.Spec) // validated above
-	desired, err := buildJob(aj, w.Type, limits)
+	desired, err := buildJob(aj, w.Type, limits, cfg)
 	if err != nil {
 		return decision{}, err
+	}
+	create := action{Kind: actCreateJob, Job: desired}
+	if cfg.callbacks() {
+		create.Secret = buildWorkerSecret(aj, cfg)
 	}
 	// Accepted and the Job take effect once the create succeeded (settle).
 	obs.Accepted = jobCreated()
 	obs.ResultContainer = resultContainer(desired)
-	return decision{Action: action{Kind: actCreateJob, Job: desired}, Status: obs}, nil
+	return decision{Action: create, Status: obs}, nil
 }
 
 // outcome is what act did that decide could not know.
@@ -169,6 +175,9 @@ type outcome struct {
 	Created *batchv1.Job
 	// AlreadyExists is true when the create found a Job of that name.
 	AlreadyExists bool
+	// SecretConflict is true when a Secret of the worker Secret's name exists
+	// that the AsyncJob does not control: no Job was created.
+	SecretConflict bool
 }
 
 // settle combines a decision with its outcome: what the status is derived from
@@ -182,6 +191,13 @@ func settle(d decision, out outcome) (*observation, time.Duration) {
 		return nil, 0
 	}
 	obs := *d.Status
+	if out.SecretConflict {
+		// As with a foreign Job: it is left alone, and it may be removed.
+		obs.Accepted = cond(asyncjobv1alpha1.ConditionAccepted, false, asyncjobv1alpha1.ReasonWorkerSecretConflict,
+			fmt.Sprintf("a Secret named %q exists that this AsyncJob does not own; it is left alone, and no Job is created while it exists", d.Action.Secret.Name))
+		obs.ResultContainer = ""
+		return &obs, conflictRetryAfter
+	}
 	if out.Created != nil {
 		obs.Job = out.Created
 	}

@@ -74,7 +74,7 @@ func decideWorld(t *testing.T, aj *asyncjobv1alpha1.AsyncJob, jt *asyncjobv1alph
 // of readyType.
 func ownJob(t *testing.T, mutate ...func(*batchv1.Job)) *batchv1.Job {
 	t.Helper()
-	job, err := buildJob(decideAJ(), readyType(), readyTypeLimits)
+	job, err := buildJob(decideAJ(), readyType(), readyTypeLimits, workerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +100,11 @@ func finishedAs(state asyncjobv1alpha1.AsyncJobState, expire time.Time, accepted
 }
 
 func cancelled(aj *asyncjobv1alpha1.AsyncJob) { aj.Spec.Cancel = true }
+
+func injects(jt *asyncjobv1alpha1.AsyncJobType) {
+	jt.Spec.Entrypoint = asyncjobv1alpha1.EntrypointInject
+	jt.Spec.Template.Spec.Template.Spec.Containers[0].Command = []string{"/report"}
+}
 
 func jobComplete(at time.Time) func(*batchv1.Job) {
 	return func(j *batchv1.Job) {
@@ -137,8 +142,10 @@ func TestDecide(t *testing.T) {
 	typeNotFound := notAccepted(asyncjobv1alpha1.ReasonTypeNotFound, `AsyncJobType "report" does not exist; the AsyncJob starts when it does`)
 
 	cases := []struct {
-		name    string
-		world   func(t *testing.T) *world
+		name  string
+		world func(t *testing.T) *world
+		// cfg is the controller's configuration; none by default.
+		cfg     workerConfig
 		want    decision
 		wantErr string
 	}{
@@ -382,13 +389,65 @@ func TestDecide(t *testing.T) {
 					aj.Spec.Overrides = &asyncjobv1alpha1.JobLimits{ActiveDeadlineSeconds: new(int64(3600)), TTLSecondsAfterFinished: new(int32(60))}
 				})
 				job, err := buildJob(aj, readyType(), effectiveLimits{ActiveDeadlineSeconds: new(int64(3600)), BackoffLimit: new(int32(2)),
-					TTLSecondsAfterFinished: 60, PollIntervalSeconds: 7})
+					TTLSecondsAfterFinished: 60, PollIntervalSeconds: 7}, workerConfig{})
 				if err != nil {
 					t.Fatal(err)
 				}
 				return decision{Action: action{Kind: actCreateJob, Job: job},
 					Status: &observation{Generation: statusGen, Accepted: jobCreated(), TTL: time.Minute, ResultContainer: "worker"}}
 			}(),
+		},
+		{
+			name:  "type Ready, spec valid, no Job, callbacks configured: create the worker's token Secret, then the Job that mounts it",
+			world: func(t *testing.T) *world { return decideWorld(t, decideAJ(), decideType()) },
+			cfg:   testWorker,
+			want: func() decision {
+				job, err := buildJob(decideAJ(), readyType(), readyTypeLimits, testWorker)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return decision{Action: action{Kind: actCreateJob, Job: job, Secret: buildWorkerSecret(decideAJ(), testWorker)},
+					Status: &observation{Generation: statusGen, Accepted: jobCreated(), TTL: dayTTL, ResultContainer: "worker"}}
+			}(),
+		},
+		{
+			name: "callbacks configured, its Job runs: no Secret to create (nor to re-create)",
+			world: func(t *testing.T) *world {
+				w := decideWorld(t, decideAJ(), decideType())
+				w.Job, w.Pods = running, runningPods
+				return w
+			},
+			cfg: testWorker,
+			want: decision{Action: noAction, Status: &observation{Generation: statusGen, Accepted: jobCreated(), TTL: dayTTL,
+				Job: running, Pods: runningPods, ResultContainer: "worker"}},
+		},
+		{
+			name: "type Ready with entrypoint Inject, no callbacks: create the Job through the entrypoint, no Secret",
+			world: func(t *testing.T) *world {
+				return decideWorld(t, decideAJ(), decideType(injects))
+			},
+			cfg: workerConfig{EntrypointImage: testWorker.EntrypointImage},
+			want: func() decision {
+				jt := readyType()
+				injects(jt)
+				job, err := buildJob(decideAJ(), jt, readyTypeLimits, workerConfig{EntrypointImage: testWorker.EntrypointImage})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if job.Spec.Template.Spec.InitContainers[0].Name != "asyncjob-entrypoint" {
+					t.Fatalf("the Job has no entrypoint init container: %+v", job.Spec.Template.Spec.InitContainers)
+				}
+				return decision{Action: action{Kind: actCreateJob, Job: job},
+					Status: &observation{Generation: statusGen, Accepted: jobCreated(), TTL: dayTTL, ResultContainer: "worker"}}
+			}(),
+		},
+		{
+			name: "entrypoint Inject, Ready from before the controller lost its entrypoint image: no Job can be built",
+			world: func(t *testing.T) *world {
+				return decideWorld(t, decideAJ(), decideType(injects))
+			},
+			cfg:     workerConfig{CallbackURL: testWorker.CallbackURL, TokenKey: testWorker.TokenKey},
+			wantErr: "the controller has no --entrypoint-image",
 		},
 		{
 			name: "parameters the schema accepts but that are no object: no Job can be built",
@@ -403,7 +462,7 @@ func TestDecide(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := tc.world(t)
 			before := w.AsyncJob.DeepCopy()
-			got, err := decide(w, decideNow)
+			got, err := decide(w, tc.cfg, decideNow)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("decide() error = %v, want one containing %q", err, tc.wantErr)
@@ -431,6 +490,7 @@ func TestSettle(t *testing.T) {
 	created := ownJob(t, func(j *batchv1.Job) { j.UID, j.ResourceVersion = "job-uid", "7"; j.Spec.BackoffLimit = new(int32(6)) })
 	withCreated := *obs
 	withCreated.Job = created
+	secret := buildWorkerSecret(decideAJ(), testWorker)
 	cases := []struct {
 		name        string
 		d           decision
@@ -446,6 +506,11 @@ func TestSettle(t *testing.T) {
 		{name: "the create found the Job already there: the observation was stale, write no status, look again soon",
 			d: decision{Action: action{Kind: actCreateJob, Job: desired}, Status: obs}, out: outcome{AlreadyExists: true},
 			wantRequeue: alreadyExistsRetryAfter},
+		{name: "the worker Secret's name is taken by a Secret it does not control: no Job, WorkerSecretConflict, look again later",
+			d: decision{Action: action{Kind: actCreateJob, Job: desired, Secret: secret}, Status: obs}, out: outcome{SecretConflict: true},
+			wantObs: &observation{Generation: statusGen, TTL: dayTTL, Accepted: notAccepted(asyncjobv1alpha1.ReasonWorkerSecretConflict,
+				`a Secret named "report-1-worker" exists that this AsyncJob does not own; it is left alone, and no Job is created while it exists`)},
+			wantRequeue: conflictRetryAfter},
 		{name: "the Job deleted for a cancellation: the status says Stopping", d: decision{Action: action{Kind: actDeleteJob, Job: desired}, Status: obs},
 			wantObs: obs},
 		{name: "expired: no status", d: decision{Action: action{Kind: actExpire}}},

@@ -18,6 +18,7 @@ package controller
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -46,15 +47,8 @@ func jobName(aj *asyncjobv1alpha1.AsyncJob) string {
 	return aj.Name
 }
 
-// buildJob computes the batch Job that runs an AsyncJob. It is pure: the same
-// inputs always give the same Job.
-func buildJob(aj *asyncjobv1alpha1.AsyncJob, jobType *asyncjobv1alpha1.AsyncJobType, limits effectiveLimits) (*batchv1.Job, error) {
-	env, err := workerEnv(aj)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := jobType.Spec.Template.DeepCopy()
-
+// ownLabels are the labels of everything the controller makes for an AsyncJob.
+func ownLabels(aj *asyncjobv1alpha1.AsyncJob) map[string]string {
 	labels := map[string]string{
 		asyncjobv1alpha1.LabelName: aj.Name,
 		asyncjobv1alpha1.LabelType: aj.Spec.Type,
@@ -62,6 +56,23 @@ func buildJob(aj *asyncjobv1alpha1.AsyncJob, jobType *asyncjobv1alpha1.AsyncJobT
 	if tenant := aj.Labels[asyncjobv1alpha1.LabelTenant]; tenant != "" {
 		labels[asyncjobv1alpha1.LabelTenant] = tenant
 	}
+	return labels
+}
+
+// buildJob computes the batch Job that runs an AsyncJob. It is pure: the same
+// inputs always give the same Job. With callbacks configured, its pod mounts
+// the token Secret (buildWorkerSecret), which must exist before the pod starts.
+func buildJob(aj *asyncjobv1alpha1.AsyncJob, jobType *asyncjobv1alpha1.AsyncJobType, limits effectiveLimits, cfg workerConfig) (*batchv1.Job, error) {
+	env, err := workerEnv(aj)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.callbacks() {
+		// After ID, TYPE and PARAMETERS, before the ASYNCJOB_PARAM_* variables.
+		env = slices.Insert(env, 3, callbackEnv(cfg)...)
+	}
+	tmpl := jobType.Spec.Template.DeepCopy()
+	labels := ownLabels(aj)
 
 	job := &batchv1.Job{
 		TypeMeta: metav1.TypeMeta{APIVersion: batchv1.SchemeGroupVersion.String(), Kind: "Job"},
@@ -100,6 +111,20 @@ func buildJob(aj *asyncjobv1alpha1.AsyncJob, jobType *asyncjobv1alpha1.AsyncJobT
 		// Ours come first so the template's own env and args can refer to them
 		// with $(ASYNCJOB_PARAM_...).
 		c.Env = append(slices.Clone(env), c.Env...)
+	}
+	pod := &spec.Template.Spec
+	if cfg.callbacks() {
+		mountToken(pod, aj)
+	}
+	if jobType.Spec.InjectsEntrypoint() {
+		// The type controller checks both; a type not seen since the
+		// controller's configuration changed may still get here.
+		if len(pod.Containers) == 0 {
+			return nil, errors.New("the template has no containers")
+		}
+		if err := injectEntrypoint(pod, cfg); err != nil {
+			return nil, fmt.Errorf("injecting the entrypoint: %w", err)
+		}
 	}
 	return job, nil
 }

@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,6 +25,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -151,6 +153,72 @@ func wantBuiltJob(labels map[string]string) *batchv1.Job {
 	}
 }
 
+// testWorker is a controller configuration with callbacks and an entrypoint image.
+var testWorker = workerConfig{
+	CallbackURL:     "http://asyncjob-api.asyncjob-system.svc:80",
+	TokenKey:        []byte("0123456789abcdef0123456789abcdef"),
+	EntrypointImage: "ghcr.io/asyncjob/asyncjob:v0.1.0",
+}
+
+// withCallbacks adds to a Job built without callbacks what testWorker's
+// callbacks add: the two variables after ASYNCJOB_PARAMETERS in every
+// container, and the token Secret's volume and its mounts.
+func withCallbacks(j *batchv1.Job) *batchv1.Job {
+	pod := &j.Spec.Template.Spec
+	pod.Volumes = append(pod.Volumes, corev1.Volume{Name: "asyncjob-token", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+		SecretName: "report-1-worker",
+		Items:      []corev1.KeyToPath{{Key: "token", Path: "token"}},
+	}}})
+	for _, cs := range [][]corev1.Container{pod.InitContainers, pod.Containers} {
+		for i := range cs {
+			cs[i].Env = slices.Insert(cs[i].Env, 3,
+				corev1.EnvVar{Name: "ASYNCJOB_CALLBACK_URL", Value: "http://asyncjob-api.asyncjob-system.svc:80"},
+				corev1.EnvVar{Name: "ASYNCJOB_TOKEN_FILE", Value: "/var/run/asyncjob/token"})
+			cs[i].VolumeMounts = append(cs[i].VolumeMounts, corev1.VolumeMount{Name: "asyncjob-token", MountPath: "/var/run/asyncjob", ReadOnly: true})
+		}
+	}
+	return j
+}
+
+// injectingType is builderType with entrypoint Inject and a command.
+func injectingType() *asyncjobv1alpha1.AsyncJobType {
+	jt := builderType()
+	jt.Spec.Entrypoint = asyncjobv1alpha1.EntrypointInject
+	jt.Spec.Template.Spec.Template.Spec.Containers[0].Command = []string{"/bin/report", "--verbose"}
+	return jt
+}
+
+// withEntrypoint turns the Job of builderType into the one of injectingType.
+func withEntrypoint(j *batchv1.Job) *batchv1.Job {
+	pod := &j.Spec.Template.Spec
+	pod.InitContainers = append([]corev1.Container{{
+		Name:                     "asyncjob-entrypoint",
+		Image:                    "ghcr.io/asyncjob/asyncjob:v0.1.0",
+		Command:                  []string{"/asyncjob", "install-entrypoint", "/asyncjob-bin/asyncjob"},
+		VolumeMounts:             []corev1.VolumeMount{{Name: "asyncjob-bin", MountPath: "/asyncjob-bin"}},
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+		SecurityContext: &corev1.SecurityContext{
+			AllowPrivilegeEscalation: new(false),
+			ReadOnlyRootFilesystem:   new(true),
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		},
+	}}, pod.InitContainers...)
+	pod.Volumes = append(pod.Volumes, corev1.Volume{Name: "asyncjob-bin", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+	for i := range pod.Containers {
+		pod.Containers[i].VolumeMounts = append(pod.Containers[i].VolumeMounts, corev1.VolumeMount{Name: "asyncjob-bin", MountPath: "/asyncjob-bin", ReadOnly: true})
+	}
+	pod.Containers[0].Command = []string{"/asyncjob-bin/asyncjob", "entrypoint", "--", "/bin/report", "--verbose"}
+	return j
+}
+
+func workerResources() corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("1Gi")},
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")},
+		Claims:   []corev1.ResourceClaim{{Name: "gpu"}},
+	}
+}
+
 // defaultLimits are the limits of an AsyncJob whose type sets none.
 var defaultLimits = effectiveLimits{TTLSecondsAfterFinished: DefaultTTLSecondsAfterFinished}
 
@@ -169,6 +237,7 @@ func TestBuildJob(t *testing.T) {
 		aj       *asyncjobv1alpha1.AsyncJob
 		jobType  *asyncjobv1alpha1.AsyncJobType
 		limits   effectiveLimits
+		cfg      workerConfig
 		want     *batchv1.Job
 		wantErr  string
 		wantSame bool
@@ -260,6 +329,79 @@ func TestBuildJob(t *testing.T) {
 			},
 		},
 		{
+			name:    "callbacks: the URL and the token file after the fixed variables, the token Secret mounted everywhere",
+			aj:      builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: builderType(),
+			limits:  defaultLimits,
+			cfg:     workerConfig{CallbackURL: testWorker.CallbackURL, TokenKey: testWorker.TokenKey},
+			want:    withCallbacks(wantBuiltJob(base)),
+		},
+		{
+			name:    "entrypoint Inject: an init container copies it, the first container runs through it, its args stay",
+			aj:      builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: injectingType(),
+			limits:  defaultLimits,
+			cfg:     workerConfig{EntrypointImage: testWorker.EntrypointImage},
+			want:    withEntrypoint(wantBuiltJob(base)),
+		},
+		{
+			name:    "entrypoint Inject and callbacks: the copying init container gets neither the env nor the token",
+			aj:      builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: injectingType(),
+			limits:  defaultLimits,
+			cfg:     testWorker,
+			want:    withEntrypoint(withCallbacks(wantBuiltJob(base))),
+		},
+		{
+			name: "entrypoint Inject: the init container has the first container's resources, without its claims",
+			aj:   builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: func() *asyncjobv1alpha1.AsyncJobType {
+				jt := injectingType()
+				jt.Spec.Template.Spec.Template.Spec.Containers[0].Resources = workerResources()
+				return jt
+			}(),
+			limits: defaultLimits,
+			cfg:    workerConfig{EntrypointImage: testWorker.EntrypointImage},
+			want: func() *batchv1.Job {
+				j := withEntrypoint(wantBuiltJob(base))
+				pod := &j.Spec.Template.Spec
+				pod.Containers[0].Resources = workerResources()
+				pod.InitContainers[0].Resources = workerResources()
+				pod.InitContainers[0].Resources.Claims = nil
+				return j
+			}(),
+		},
+		{
+			name: "entrypoint None ignores the entrypoint image",
+			aj:   builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: func() *asyncjobv1alpha1.AsyncJobType {
+				jt := builderType()
+				jt.Spec.Entrypoint = asyncjobv1alpha1.EntrypointNone
+				return jt
+			}(),
+			limits: defaultLimits,
+			cfg:    workerConfig{EntrypointImage: testWorker.EntrypointImage},
+			want:   wantBuiltJob(base),
+		},
+		{
+			name:    "entrypoint Inject without an entrypoint image",
+			aj:      builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: injectingType(),
+			cfg:     workerConfig{CallbackURL: testWorker.CallbackURL, TokenKey: testWorker.TokenKey},
+			wantErr: "injecting the entrypoint: the controller has no --entrypoint-image",
+		},
+		{
+			name: "entrypoint Inject without a command",
+			aj:   builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: func() *asyncjobv1alpha1.AsyncJobType {
+				jt := builderType()
+				jt.Spec.Entrypoint = asyncjobv1alpha1.EntrypointInject
+				return jt
+			}(),
+			cfg:     testWorker,
+			wantErr: `injecting the entrypoint: container "worker" has no command`,
+		},
+		{
 			name:    "parameters that are not an object",
 			aj:      builderAsyncJob(`["csv"]`, nil),
 			jobType: builderType(),
@@ -271,7 +413,7 @@ func TestBuildJob(t *testing.T) {
 			typeBefore := tc.jobType.DeepCopy()
 			ajBefore := tc.aj.DeepCopy()
 
-			got, err := buildJob(tc.aj, tc.jobType, tc.limits)
+			got, err := buildJob(tc.aj, tc.jobType, tc.limits, tc.cfg)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("buildJob() error = %v, want one containing %q", err, tc.wantErr)
@@ -303,12 +445,12 @@ func TestBuildJobIsDeterministic(t *testing.T) {
 	aj := builderAsyncJob(params, map[string]string{asyncjobv1alpha1.LabelTenant: "acme"})
 	limits := effectiveLimits{ActiveDeadlineSeconds: new(int64(60)), BackoffLimit: new(int32(1))}
 
-	first, err := buildJob(aj, builderType(), limits)
+	first, err := buildJob(aj, builderType(), limits, testWorker)
 	if err != nil {
 		t.Fatalf("buildJob() unexpected error: %v", err)
 	}
 	for range 20 {
-		again, err := buildJob(aj, builderType(), limits)
+		again, err := buildJob(aj, builderType(), limits, testWorker)
 		if err != nil {
 			t.Fatalf("buildJob() unexpected error: %v", err)
 		}
@@ -319,7 +461,7 @@ func TestBuildJobIsDeterministic(t *testing.T) {
 }
 
 func TestBuildJobContainersDoNotShareEnv(t *testing.T) {
-	job, err := buildJob(builderAsyncJob(`{"format":"csv"}`, nil), builderType(), effectiveLimits{})
+	job, err := buildJob(builderAsyncJob(`{"format":"csv"}`, nil), builderType(), effectiveLimits{}, testWorker)
 	if err != nil {
 		t.Fatalf("buildJob() unexpected error: %v", err)
 	}

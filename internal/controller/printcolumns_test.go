@@ -79,6 +79,16 @@ func TestIntegrationPrinterColumns(t *testing.T) {
 		t.Errorf("row (-want +got):\n%s", diff)
 	}
 
+	// 0% is a value, not an absent one: PROGRESS shows 0, not <none>.
+	aj, _ = getAJ(context.Background(), ns, "shown")
+	aj.Status.Progress = &asyncjobv1alpha1.Progress{Percent: 0, Step: "starting"}
+	if err := env.Client.Status().Update(context.Background(), aj); err != nil {
+		t.Fatal(err)
+	}
+	if got := getTable(t, "asyncjobs", ns).Rows[0].Cells[3]; got != int64(0) {
+		t.Errorf("PROGRESS at 0%%: %#v, want 0", got)
+	}
+
 	types := getTable(t, "asyncjobtypes", "")
 	var typeColumns []string
 	for _, c := range types.ColumnDefinitions {

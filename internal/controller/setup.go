@@ -18,6 +18,8 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -34,6 +36,7 @@ import (
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
+	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
 
 // typeIndex indexes AsyncJobs by spec.type, so a type that appears or changes
@@ -46,6 +49,30 @@ type Options struct {
 	Clock clock.PassiveClock
 	// MaxConcurrentReconciles for AsyncJobs (1 when zero).
 	MaxConcurrentReconciles int
+	// CallbackURL is the API's base URL that workers call back (progress,
+	// result); empty disables callbacks: no token, no callback environment.
+	CallbackURL string
+	// WorkerTokenKey signs the workers' tokens (internal/workertoken); the API
+	// verifies them with the same key. Required with CallbackURL.
+	WorkerTokenKey []byte
+	// EntrypointImage is the project's own image, which the init container of
+	// a type with entrypoint Inject copies the entrypoint from. Empty: such
+	// types are not Ready.
+	EntrypointImage string
+}
+
+func (o Options) worker() (workerConfig, error) {
+	cfg := workerConfig{CallbackURL: o.CallbackURL, TokenKey: o.WorkerTokenKey, EntrypointImage: o.EntrypointImage}
+	if cfg.callbacks() {
+		u, err := url.Parse(cfg.CallbackURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return workerConfig{}, fmt.Errorf("the callback URL %q is not an absolute http(s) URL", cfg.CallbackURL)
+		}
+		if len(cfg.TokenKey) < workertoken.MinKeyBytes {
+			return workerConfig{}, fmt.Errorf("callbacks need a worker token key of at least %d bytes", workertoken.MinKeyBytes)
+		}
+	}
+	return cfg, nil
 }
 
 // CacheOptions restricts the manager's cache to what the controller needs: Jobs
@@ -68,6 +95,10 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
+	worker, err := opts.worker()
+	if err != nil {
+		return err
+	}
 	schemas := paramschema.NewCache()
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &asyncjobv1alpha1.AsyncJob{}, typeIndex,
 		func(o client.Object) []string { return []string{o.(*asyncjobv1alpha1.AsyncJob).Spec.Type} }); err != nil {
@@ -80,8 +111,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Recorder:  k8sEvents{r: mgr.GetEventRecorder("asyncjob-controller")},
 		Schemas:   schemas,
 		Clock:     opts.Clock,
+		Worker:    worker,
 	}
-	err := ctrl.NewControllerManagedBy(mgr).
+	err = ctrl.NewControllerManagedBy(mgr).
 		For(&asyncjobv1alpha1.AsyncJob{}).
 		Owns(&batchv1.Job{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToAsyncJob)).
@@ -96,7 +128,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&asyncjobv1alpha1.AsyncJobType{}).
 		Named("asyncjobtype").
-		Complete(&AsyncJobTypeReconciler{Client: mgr.GetClient(), Schemas: schemas, Clock: opts.Clock})
+		Complete(&AsyncJobTypeReconciler{Client: mgr.GetClient(), Schemas: schemas, Clock: opts.Clock, Worker: worker})
 }
 
 // podToAsyncJob maps a pod to its AsyncJob through the label the Job's pod

@@ -20,7 +20,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -96,7 +98,9 @@ func deriveStatus(prev asyncjobv1alpha1.AsyncJobStatus, obs observation, now met
 	case obs.Job != nil && jobCondition(obs.Job, batchv1.JobComplete) != nil && !obs.PodsLagging:
 		s.StartTime = firstStart(s.StartTime, obs.Pods, obs.Job)
 		finish(&s, asyncjobv1alpha1.StateCompleted, completionTime(obs.Job, now), obs)
-		s.Result = result(obs.Pods, obs.ResultContainer)
+		if r := result(obs.Pods, obs.ResultContainer); r != nil {
+			s.Result = r
+		} // else keep the one the worker PUT to the result callback, if any
 		s.Failure = nil
 		setCondition(&s, cond(asyncjobv1alpha1.ConditionComplete, true, asyncjobv1alpha1.ReasonJobComplete, "the Job completed"), obs.Generation, now)
 
@@ -275,7 +279,7 @@ func jobFailure(c *batchv1.JobCondition, pods []corev1.Pod) *asyncjobv1alpha1.Fa
 		exited := fmt.Sprintf("the container exited with code %d", latest.ExitCode)
 		switch {
 		case latest.Message != "":
-			f.Message = truncateMessage(latest.Message)
+			f.Message = truncateTerminationMessage(latest.Message)
 		case f.Message == "":
 			f.Message = exited
 		default: // keep the Job's explanation, and say what the container did
@@ -297,9 +301,60 @@ func terminated(pod *corev1.Pod, container string) *corev1.ContainerStateTermina
 // maxMessageBytes bounds messages copied into conditions, failures and events.
 const maxMessageBytes = 1024
 
+// maxHeadLineBytes is the longest first line truncateTerminationMessage keeps.
+const maxHeadLineBytes = 256
+
+// ellipsis marks where a message was cut.
+const ellipsis = "…"
+
+// truncateMessage keeps the start of a message, at most maxMessageBytes,
+// never cutting a UTF-8 character.
 func truncateMessage(s string) string {
 	if len(s) <= maxMessageBytes {
 		return s
 	}
-	return s[:maxMessageBytes]
+	return s[:runeStart(s, maxMessageBytes)]
+}
+
+// truncateTerminationMessage keeps at most maxMessageBytes of a failed
+// container's termination message: its first line (how it ended, in the
+// entrypoint's format) when that is short, then its end, where the newest
+// lines of stderr are, never cutting a UTF-8 character. An ellipsis marks
+// what was left out.
+func truncateTerminationMessage(s string) string {
+	if len(s) <= maxMessageBytes {
+		return s
+	}
+	head := ""
+	if i := strings.IndexByte(s, '\n'); i >= 0 && i <= maxHeadLineBytes {
+		head = s[:i+1]
+	}
+	budget := maxMessageBytes - len(head) - len(ellipsis)
+	return head + ellipsis + s[nextRuneStart(s, len(s)-budget):]
+}
+
+// runeStart is the largest index <= i at which a UTF-8 character starts, so
+// s[:runeStart(s, i)] ends with a whole character. Invalid bytes count as
+// characters; only the continuation bytes of one character are skipped.
+func runeStart(s string, i int) int {
+	if i >= len(s) {
+		return len(s)
+	}
+	for j := i; j >= 0 && j > i-utf8.UTFMax; j-- {
+		if utf8.RuneStart(s[j]) {
+			return j
+		}
+	}
+	return i
+}
+
+// nextRuneStart is the smallest index >= i at which a UTF-8 character starts,
+// so s[nextRuneStart(s, i):] starts with a whole character.
+func nextRuneStart(s string, i int) int {
+	for j := i; j < len(s) && j < i+utf8.UTFMax; j++ {
+		if utf8.RuneStart(s[j]) {
+			return j
+		}
+	}
+	return min(i, len(s))
 }

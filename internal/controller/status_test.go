@@ -18,9 +18,11 @@ package controller
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -364,6 +366,49 @@ func TestDeriveStatus(t *testing.T) {
 			},
 		},
 		{
+			name: "Job complete, no termination message, the worker PUT a result: that result is kept",
+			prev: func() asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.Result = rawJSON(`{"rows":200000,"sample":["a","b"]}`)
+				return s
+			}(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 1, 0).started(ago(11 * time.Minute)).completed(ago(time.Minute)).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					terminated(resultName, 0, "", ago(time.Minute)).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := completedFromRunning()
+				s.Result = rawJSON(`{"rows":200000,"sample":["a","b"]}`)
+				return s
+			},
+		},
+		{
+			name: "Job complete, a JSON termination message and a result the worker PUT: the termination message's wins",
+			prev: func() asyncjobv1alpha1.AsyncJobStatus {
+				s := runningPrev()
+				s.Result = rawJSON(`{"from":"the callback"}`)
+				return s
+			}(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 1, 0).started(ago(11 * time.Minute)).completed(ago(time.Minute)).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					terminated(resultName, 0, `{"from":"the termination message"}`, ago(time.Minute)).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
+				s := completedFromRunning()
+				s.Result = rawJSON(`{"from":"the termination message"}`)
+				return s
+			},
+		},
+		{
+			name: "Job complete, no termination message, no result PUT: no result",
+			prev: runningPrev(),
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
+				Job: newStatusJob().counts(0, 1, 0).started(ago(11 * time.Minute)).completed(ago(time.Minute)).obj(),
+				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					terminated(resultName, 0, "", ago(time.Minute)).obj()}},
+			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus { return completedFromRunning() },
+		},
+		{
 			name: "Job complete before the controller saw a pod run: start time from the pod",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
 				Job: newStatusJob().counts(0, 1, 0).started(ago(3 * time.Minute)).completed(ago(time.Minute)).obj(),
@@ -535,14 +580,14 @@ func TestDeriveStatus(t *testing.T) {
 			},
 		},
 		{
-			name: "Job failed, container message over 1024 bytes: capped",
+			name: "Job failed, container message over 1024 bytes: capped, keeping its end, where the newest lines are",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
 				Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "", ago(30*time.Second)).obj(),
 				Pods: []corev1.Pod{
-					newStatusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).terminated(resultName, 1, strings.Repeat("z", 2000), ago(31*time.Second)).obj(),
+					newStatusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).terminated(resultName, 1, strings.Repeat("a", 1000)+strings.Repeat("z", 1000), ago(31*time.Second)).obj(),
 				}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
-				capped := strings.Repeat("z", 1024)
+				capped := "…" + strings.Repeat("a", 21) + strings.Repeat("z", 1000) // 3 + 21 + 1000 bytes
 				return asyncjobv1alpha1.AsyncJobStatus{
 					State:              asyncjobv1alpha1.StateFailed,
 					ObservedGeneration: statusGen,
@@ -910,6 +955,21 @@ func TestDeriveStatus(t *testing.T) {
 	}
 }
 
+// completedFromRunning is runningPrev completed a minute ago, without a result.
+func completedFromRunning() asyncjobv1alpha1.AsyncJobStatus {
+	s := runningPrev()
+	s.State = asyncjobv1alpha1.StateCompleted
+	s.ObservedGeneration = statusGen
+	s.CompletionTime = agoPtr(time.Minute)
+	s.ExpireTime = laterPtr(ago(time.Minute), statusTTL)
+	s.Conditions = []metav1.Condition{
+		condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
+		condAt(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonFinished, msgFinished, ago(time.Minute)),
+		condAt(asyncjobv1alpha1.ConditionComplete, true, asyncjobv1alpha1.ReasonJobComplete, msgComplete, statusNow),
+	}
+	return s
+}
+
 // completedPrev is the status of an AsyncJob that completed 10 minutes ago.
 func completedPrev() asyncjobv1alpha1.AsyncJobStatus {
 	return asyncjobv1alpha1.AsyncJobStatus{
@@ -1032,5 +1092,72 @@ func TestDeriveStatusTransitionTimes(t *testing.T) {
 	}
 	if s4.State != asyncjobv1alpha1.StateRunning {
 		t.Errorf("t4: state = %q, want Running", s4.State)
+	}
+}
+
+func TestTruncateMessage(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{name: "short: as is", in: "boom", want: "boom"},
+		{name: "exactly 1024 bytes: as is", in: strings.Repeat("a", 1024), want: strings.Repeat("a", 1024)},
+		{name: "longer: the first 1024 bytes", in: strings.Repeat("a", 1024) + "b", want: strings.Repeat("a", 1024)},
+		// "é" is 2 bytes: byte 1024 would be the middle of the 512th é.
+		{name: "never inside a character (2 bytes)", in: "x" + strings.Repeat("é", 600), want: "x" + strings.Repeat("é", 511)},
+		// "€" is 3 bytes, "😀" 4.
+		{name: "never inside a character (3 bytes)", in: "x" + strings.Repeat("€", 400), want: "x" + strings.Repeat("€", 341)},
+		{name: "never inside a character (4 bytes)", in: strings.Repeat("😀", 300), want: strings.Repeat("😀", 256)},
+		{name: "never inside a character (4 bytes, offset)", in: "xy" + strings.Repeat("😀", 300), want: "xy" + strings.Repeat("😀", 255)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := truncateMessage(tc.in)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("truncateMessage() mismatch (-want +got):\n%s", diff)
+			}
+			if len(got) > maxMessageBytes || !utf8.ValidString(got) {
+				t.Errorf("truncateMessage() = %d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
+			}
+		})
+	}
+}
+
+func TestTruncateTerminationMessage(t *testing.T) {
+	// The entrypoint's format: how the command ended, then the last lines of
+	// its stderr, the newest last.
+	var lines []string
+	for i := range 20 {
+		lines = append(lines, fmt.Sprintf("line %02d %s", i, strings.Repeat("-", 90)))
+	}
+	entrypoint := "convert.sh exited with code 1\n" + strings.Join(lines, "\n")
+	keptTail := entrypoint[len(entrypoint)-(1024-len("convert.sh exited with code 1\n")-len("…")):]
+	cases := []struct {
+		name, in, want string
+	}{
+		{name: "short: as is", in: "convert.sh exited with code 1\nboom", want: "convert.sh exited with code 1\nboom"},
+		{name: "exactly 1024 bytes: as is", in: strings.Repeat("a", 1024), want: strings.Repeat("a", 1024)},
+		{name: "the entrypoint's message: its first line, then its end", in: entrypoint,
+			want: "convert.sh exited with code 1\n…" + keptTail},
+		{name: "one long line: its end", in: strings.Repeat("a", 1000) + strings.Repeat("z", 1000),
+			want: "…" + strings.Repeat("a", 21) + strings.Repeat("z", 1000)},
+		{name: "a first line over 256 bytes is not kept: the end only", in: strings.Repeat("h", 257) + "\n" + strings.Repeat("z", 1000),
+			want: "…" + strings.Repeat("h", 20) + "\n" + strings.Repeat("z", 1000)},
+		{name: "a first line of 256 bytes is kept", in: strings.Repeat("h", 256) + "\n" + strings.Repeat("z", 1000),
+			want: strings.Repeat("h", 256) + "\n…" + strings.Repeat("z", 764)},
+		// 1021 bytes of tail: 340 "€" are 1020, so the cut moves forward past a partial one.
+		{name: "never inside a character (3 bytes)", in: strings.Repeat("€", 600), want: "…" + strings.Repeat("€", 340)},
+		{name: "never inside a character (4 bytes)", in: strings.Repeat("😀", 300), want: "…" + strings.Repeat("😀", 255)},
+		{name: "never inside a character (2 bytes)", in: strings.Repeat("é", 600) + "x", want: "…" + strings.Repeat("é", 510) + "x"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := truncateTerminationMessage(tc.in)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("truncateTerminationMessage() mismatch (-want +got):\n%s", diff)
+			}
+			if len(got) > maxMessageBytes || !utf8.ValidString(got) {
+				t.Errorf("truncateTerminationMessage() = %d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
+			}
+		})
 	}
 }

@@ -83,6 +83,18 @@ func startController(t *testing.T) (stop func()) {
 // startManager is startController that also returns the running manager.
 func startManager(t *testing.T) (_ ctrl.Manager, stop func()) {
 	t.Helper()
+	return startManagerWith(t, Options{MaxConcurrentReconciles: 2})
+}
+
+// startControllerWith is startController with options of the test's own.
+func startControllerWith(t *testing.T, opts Options) (stop func()) {
+	t.Helper()
+	_, stop = startManagerWith(t, opts)
+	return stop
+}
+
+func startManagerWith(t *testing.T, opts Options) (_ ctrl.Manager, stop func()) {
+	t.Helper()
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:  env.Scheme,
 		Cache:   CacheOptions(),
@@ -93,7 +105,7 @@ func startManager(t *testing.T) (_ ctrl.Manager, stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Setup(mgr, Options{MaxConcurrentReconciles: 2}); err != nil {
+	if err := Setup(mgr, opts); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -51,6 +51,7 @@ const (
 	apiName        = "asyncjob-api"
 	keysSecret     = "asyncjob-api-keys"
 	keySecret      = "asyncjob-api-key-generated"
+	workerKey      = "asyncjob-worker-token-key"
 )
 
 func TestLint(t *testing.T) {
@@ -81,7 +82,7 @@ func TestDefaultObjects(t *testing.T) {
 		"Deployment/" + apiName, "Deployment/" + controllerName,
 		"Role/" + apiName, "Role/" + controllerName + "-leader-election",
 		"RoleBinding/" + apiName, "RoleBinding/" + controllerName + "-leader-election",
-		"Secret/" + keySecret, "Secret/" + keysSecret,
+		"Secret/" + keySecret, "Secret/" + keysSecret, "Secret/" + workerKey,
 		"Service/" + apiName, "Service/" + controllerName + "-metrics",
 		"ServiceAccount/" + apiName, "ServiceAccount/" + controllerName,
 	}
@@ -205,6 +206,7 @@ func TestAPIDeploymentAndService(t *testing.T) {
 	wantArgs := []string{"api", "--bind-address=:8080", "--auth-mode=apikey",
 		"--api-keys-secret=" + namespace + "/" + keysSecret, "--tenant-namespace-template={tenant}",
 		"--rate-limit=20", "--rate-burst=40", "--max-unfinished-jobs=100", "--max-body-bytes=1048576",
+		"--worker-token-key-file=/etc/asyncjob/worker-token/key",
 		"--zap-log-level=info", "--zap-devel=false"}
 	if diff := cmp.Diff(wantArgs, c.Args); diff != "" {
 		t.Errorf("API args (-want +got):\n%s", diff)
@@ -367,8 +369,8 @@ func TestGeneratedAPIKey(t *testing.T) {
 func TestExistingAPIKeySecret(t *testing.T) {
 	t.Parallel()
 	r := render(t, "--set", "api.auth.apiKeys.existingSecret=my-keys")
-	if s := r.find("Secret"); len(s) != 0 {
-		t.Errorf("rendered Secrets %v, want none with an existing Secret", s)
+	if s := apiKeySecrets(r); len(s) != 0 {
+		t.Errorf("rendered API-key Secrets %v, want none with an existing Secret", s)
 	}
 	var d appsv1.Deployment
 	r.get(t, "Deployment", apiName, &d)
@@ -381,6 +383,99 @@ func TestExistingAPIKeySecret(t *testing.T) {
 	notes := renderNotes(t, "--set", "api.auth.apiKeys.existingSecret=my-keys")
 	if !strings.Contains(notes, namespace+"/my-keys") || strings.Contains(notes, keySecret) {
 		t.Errorf("notes should point at the existing Secret, not a generated key:\n%s", notes)
+	}
+}
+
+// apiKeySecrets are the rendered Secrets but the worker token key, which
+// every auth mode has.
+func apiKeySecrets(r rendered) []string {
+	var out []string
+	for _, o := range r.find("Secret") {
+		if o.Name != workerKey {
+			out = append(out, o.Name)
+		}
+	}
+	return out
+}
+
+// TestWorkerTokenKey: one generated key, mounted into the controller and the
+// API, which both read it from the file their flag names; the controller
+// calls back through the chart's API Service and injects the chart's image.
+func TestWorkerTokenKey(t *testing.T) {
+	t.Parallel()
+	r := render(t)
+	var secret corev1.Secret
+	r.get(t, "Secret", workerKey, &secret)
+	if key := string(secret.Data["key"]); !regexp.MustCompile(`^[A-Za-z0-9]{64}$`).MatchString(key) || len(secret.Data) != 1 {
+		t.Errorf("%s data %v, want one entry key of 64 alphanumerics", workerKey, mapKeys(secret.Data))
+	}
+	checkWorkerKeyMounts(t, r, workerKey)
+
+	var ctrl appsv1.Deployment
+	r.get(t, "Deployment", controllerName, &ctrl)
+	args := ctrl.Spec.Template.Spec.Containers[0].Args
+	for _, want := range []string{"--callback-url=http://" + apiName + "." + namespace + ".svc:80",
+		"--entrypoint-image=ghcr.io/asyncjob/asyncjob:" + appVersion(t)} {
+		if !slices.Contains(args, want) {
+			t.Errorf("controller args %v: missing %s", args, want)
+		}
+	}
+	// The callback URL's host is the API Service the chart renders.
+	var svc corev1.Service
+	r.get(t, "Service", apiName, &svc)
+	if svc.Name+"."+svc.Namespace != apiName+"."+namespace || svc.Spec.Ports[0].Port != 80 {
+		t.Errorf("API Service %s.%s port %d: the callback URL does not reach it", svc.Name, svc.Namespace, svc.Spec.Ports[0].Port)
+	}
+
+	// An existing Secret: nothing generated, both mount that one.
+	r = render(t, "--set", "workerToken.existingSecret=my-worker-key")
+	if r.has("Secret", workerKey) {
+		t.Errorf("%s rendered with workerToken.existingSecret", workerKey)
+	}
+	checkWorkerKeyMounts(t, r, "my-worker-key")
+
+	// The URL follows the Service's name and port; the image follows the chart's.
+	r = render(t, "--set", "fullnameOverride=jobs", "--set", "api.service.port=8443",
+		"--set", "image.repository=registry.local:5000/asyncjob", "--set", "image.tag=dev")
+	r.get(t, "Deployment", "jobs-controller", &ctrl)
+	args = ctrl.Spec.Template.Spec.Containers[0].Args
+	for _, want := range []string{"--callback-url=http://jobs-api." + namespace + ".svc:8443", "--entrypoint-image=registry.local:5000/asyncjob:dev"} {
+		if !slices.Contains(args, want) {
+			t.Errorf("controller args %v: missing %s", args, want)
+		}
+	}
+	// Both set explicitly.
+	r = render(t, "--set", "controller.callbackURL=https://jobs.example.com/asyncjob", "--set", "controller.entrypointImage=mirror.local/asyncjob:v9")
+	r.get(t, "Deployment", controllerName, &ctrl)
+	args = ctrl.Spec.Template.Spec.Containers[0].Args
+	for _, want := range []string{"--callback-url=https://jobs.example.com/asyncjob", "--entrypoint-image=mirror.local/asyncjob:v9"} {
+		if !slices.Contains(args, want) {
+			t.Errorf("controller args %v: missing %s", args, want)
+		}
+	}
+}
+
+// checkWorkerKeyMounts: the controller and the API mount the Secret's entry
+// key read-only where --worker-token-key-file points.
+func checkWorkerKeyMounts(t *testing.T, r rendered, secretName string) {
+	t.Helper()
+	for _, name := range []string{controllerName, apiName} {
+		var d appsv1.Deployment
+		r.get(t, "Deployment", name, &d)
+		pod := d.Spec.Template.Spec
+		wantVolumes := []corev1.Volume{{Name: "worker-token-key", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: secretName, Items: []corev1.KeyToPath{{Key: "key", Path: "key"}}}}}}
+		if diff := cmp.Diff(wantVolumes, pod.Volumes); diff != "" {
+			t.Errorf("%s volumes (-want +got):\n%s", name, diff)
+		}
+		c := pod.Containers[0]
+		wantMounts := []corev1.VolumeMount{{Name: "worker-token-key", MountPath: "/etc/asyncjob/worker-token", ReadOnly: true}}
+		if diff := cmp.Diff(wantMounts, c.VolumeMounts); diff != "" {
+			t.Errorf("%s volumeMounts (-want +got):\n%s", name, diff)
+		}
+		if !slices.Contains(c.Args, "--worker-token-key-file=/etc/asyncjob/worker-token/key") {
+			t.Errorf("%s args %v: missing --worker-token-key-file=/etc/asyncjob/worker-token/key", name, c.Args)
+		}
 	}
 }
 
@@ -413,8 +508,8 @@ func TestTokenReviewMode(t *testing.T) {
 func TestNoAuthMode(t *testing.T) {
 	t.Parallel()
 	r := render(t, "--set", "api.auth.mode=none", "--set", "api.noAuthTenant=dev")
-	if s := r.find("Secret"); len(s) != 0 {
-		t.Errorf("rendered Secrets %v in auth mode none", s)
+	if s := apiKeySecrets(r); len(s) != 0 {
+		t.Errorf("rendered API-key Secrets %v in auth mode none", s)
 	}
 	if r.has("Role", apiName) {
 		t.Error("the Secrets Role is rendered in auth mode none")

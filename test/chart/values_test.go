@@ -49,6 +49,8 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"bad service type", []string{"--set", "api.service.type=Internal"}, []string{"/api/service/type"}},
 		{"namespace template without {tenant}", []string{"--set", "api.tenantNamespaceTemplate=jobs"}, []string{"/api/tenantNamespaceTemplate"}},
 		{"wrong type", []string{"--set", "controller.leaderElection.enabled=yes"}, []string{"/controller/leaderElection/enabled", "boolean"}},
+		{"callback URL without a scheme", []string{"--set", "controller.callbackURL=asyncjob-api:80"}, []string{"/controller/callbackURL"}},
+		{"bad worker token Secret name", []string{"--set", "workerToken.existingSecret=My_Key"}, []string{"/workerToken/existingSecret"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

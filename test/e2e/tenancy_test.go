@@ -215,7 +215,9 @@ func problemWithout(t *testing.T, raw []byte, id string) map[string]any {
 func listIDs(t *testing.T, c *restClient, query string) []string {
 	t.Helper()
 	resp, raw, err := c.Do(context.Background(), http.MethodGet, "/v1/jobs"+query, nil)
-	var page httpapi.JobList
+	var page struct {
+		Items []httpapi.Job `json:"items"`
+	}
 	if err != nil || resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &page) != nil {
 		t.Fatalf("GET /v1/jobs%s: %v %s", query, err, raw)
 	}

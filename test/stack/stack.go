@@ -63,6 +63,13 @@ type Options struct {
 	Tenants []string
 	// Binary is the asyncjob binary; empty builds ./cmd into the stack's directory.
 	Binary string
+	// CallbackURL is the API's URL as job pods reach it (the controller's
+	// --callback-url); empty: APIURL, which pods on the simulated nodes never
+	// call. A real node's pods need an address of the host they can reach.
+	CallbackURL string
+	// EntrypointImage is the controller's --entrypoint-image, for types with
+	// entrypoint Inject; empty: such types are not Ready.
+	EntrypointImage string
 	// Log receives progress lines; nil is silent.
 	Log func(format string, args ...any)
 	// ControllerArgs and APIArgs are appended to the controller's and the
@@ -84,6 +91,9 @@ type Stack struct {
 	APIURL string
 	// APIKeys maps each tenant to its API key.
 	APIKeys map[string]string
+	// WorkerTokenKeyFile holds the key that signs job pods' callback tokens:
+	// the controller's --worker-token-key-file, and the API's.
+	WorkerTokenKeyFile string
 
 	opts       Options
 	dir        string
@@ -134,6 +144,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		return nil, fmt.Errorf("installing CRDs: %w", err)
 	}
 	if err = s.createTenants(ctx); err != nil {
+		return nil, err
+	}
+	if s.WorkerTokenKeyFile, err = writeWorkerTokenKey(dir); err != nil {
 		return nil, err
 	}
 	s.apiAddress = o.APIAddress
@@ -200,9 +213,18 @@ func (s *Stack) StartController(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	args := append([]string{"controller",
+	callbackURL := s.opts.CallbackURL
+	if callbackURL == "" {
+		callbackURL = s.APIURL
+	}
+	args := []string{"controller",
 		"--kubeconfig=" + s.Cluster.Kubeconfig(), "--metrics-bind-address=0", "--health-probe-bind-address=" + probe,
-		"--max-concurrent-reconciles=8"}, s.opts.ControllerArgs...)
+		"--max-concurrent-reconciles=8",
+		"--callback-url=" + callbackURL, "--worker-token-key-file=" + s.WorkerTokenKeyFile}
+	if s.opts.EntrypointImage != "" {
+		args = append(args, "--entrypoint-image="+s.opts.EntrypointImage)
+	}
+	args = append(args, s.opts.ControllerArgs...)
 	s.controller, err = localcluster.StartProcess(s.dir, "controller", s.binary, args...)
 	if err != nil {
 		return err
@@ -296,6 +318,17 @@ func freeLoopbackAddress() (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("127.0.0.1:%d", port), nil
+}
+
+// writeWorkerTokenKey writes a fresh worker token key (32 random bytes, hex)
+// into dir, readable by this user only.
+func writeWorkerTokenKey(dir string) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "worker-token.key")
+	return path, os.WriteFile(path, []byte(hex.EncodeToString(b)), 0o600)
 }
 
 func randomKey() (string, error) {

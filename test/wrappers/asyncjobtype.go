@@ -141,9 +141,9 @@ func (w *AsyncJobTypeWrapper) PollInterval(seconds int32) *AsyncJobTypeWrapper {
 // tests that run without that controller. Status is written separately from
 // the object: create first, then update its status.
 func (w *AsyncJobTypeWrapper) Ready() *AsyncJobTypeWrapper {
-	setCondition(&w.AsyncJobType.Status.Conditions, metav1.Condition{
+	setCondition(&w.Status.Conditions, metav1.Condition{
 		Type: asyncjobv1alpha1.TypeConditionReady, Status: metav1.ConditionTrue, Reason: asyncjobv1alpha1.ReasonValid,
-		Message: "ok", ObservedGeneration: w.ObjectMeta.Generation,
+		Message: "ok", ObservedGeneration: w.Generation,
 	})
 	return w
 }

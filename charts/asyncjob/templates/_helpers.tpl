@@ -174,3 +174,43 @@ minAvailable: {{ .minAvailable }}
 maxUnavailable: {{ .maxUnavailable }}
 {{- end }}
 {{- end }}
+
+{{/*
+The Secret with the worker token key: workerToken.existingSecret, else the one
+the chart generates. Its entry `key` is mounted into the controller and the API.
+*/}}
+{{- define "asyncjob.workerToken.secretName" -}}
+{{- default (printf "%s-worker-token-key" (include "asyncjob.fullname" .)) .Values.workerToken.existingSecret }}
+{{- end }}
+
+{{/*
+Where the controller and the API read the worker token key.
+*/}}
+{{- define "asyncjob.workerToken.dir" -}}
+/etc/asyncjob/worker-token
+{{- end }}
+
+{{/*
+The pod volume and the container mount of the worker token key.
+*/}}
+{{- define "asyncjob.workerToken.volume" -}}
+- name: worker-token-key
+  secret:
+    secretName: {{ include "asyncjob.workerToken.secretName" . }}
+    items:
+      - key: key
+        path: key
+{{- end }}
+
+{{- define "asyncjob.workerToken.volumeMount" -}}
+- name: worker-token-key
+  mountPath: {{ include "asyncjob.workerToken.dir" . }}
+  readOnly: true
+{{- end }}
+
+{{/*
+The base URL job pods call back: controller.callbackURL, else the API Service.
+*/}}
+{{- define "asyncjob.callbackURL" -}}
+{{- default (printf "http://%s.%s.svc:%v" (include "asyncjob.api.fullname" .) .Release.Namespace .Values.api.service.port) .Values.controller.callbackURL }}
+{{- end }}
