@@ -37,6 +37,7 @@ import (
 
 	"github.com/asyncjob/asyncjob/internal/httpapi"
 	"github.com/asyncjob/asyncjob/internal/scheme"
+	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
 
 func init() {
@@ -55,6 +56,7 @@ type apiFlags struct {
 	rateBurst         int
 	maxUnfinished     int
 	maxBodyBytes      int64
+	workerKeyFile     string
 }
 
 // register defines the api subcommand's own flags on fs.
@@ -69,6 +71,7 @@ func (f *apiFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.rateBurst, "rate-burst", 40, "Burst of requests per tenant above rate-limit.")
 	fs.IntVar(&f.maxUnfinished, "max-unfinished-jobs", 100, "Unfinished jobs a tenant may have at once; 0: no limit.")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "Largest accepted request body.")
+	fs.StringVar(&f.workerKeyFile, "worker-token-key-file", "", "File with the key that signs worker callback tokens (the controller's key); checked at start-up.")
 }
 
 func runAPI(args []string) error {
@@ -87,6 +90,13 @@ func runAPI(args []string) error {
 	auth, secretRef, err := f.authenticator()
 	if err != nil {
 		return err
+	}
+	if f.workerKeyFile != "" {
+		// Fail at start-up on a key the controller would also refuse, not on
+		// a worker's first callback.
+		if _, err := workertoken.LoadKey(f.workerKeyFile); err != nil {
+			return fmt.Errorf("--worker-token-key-file: %w", err)
+		}
 	}
 	if _, none := auth.(httpapi.NoAuthenticator); none {
 		log.Info("WARNING: authentication is disabled (--auth-mode=none); every request acts as one tenant. Use this for local development only.", "tenant", f.noAuthTenant)
