@@ -90,3 +90,9 @@ func (w *PodWrapper) ContainerStatus(s corev1.ContainerStatus) *PodWrapper {
 	w.Status.ContainerStatuses = append(w.Status.ContainerStatuses, s)
 	return w
 }
+
+// Containers replaces the pod's containers.
+func (w *PodWrapper) Containers(cs ...corev1.Container) *PodWrapper {
+	w.Spec.Containers = cs
+	return w
+}
