@@ -127,21 +127,13 @@ func (w *AsyncJobTypeWrapper) Command(cmd ...string) *AsyncJobTypeWrapper {
 
 // PodLabel adds a label to the pod template.
 func (w *AsyncJobTypeWrapper) PodLabel(k, v string) *AsyncJobTypeWrapper {
-	m := &w.Spec.Template.Spec.Template.Labels
-	if *m == nil {
-		*m = map[string]string{}
-	}
-	(*m)[k] = v
+	put(&w.Spec.Template.Spec.Template.Labels, k, v)
 	return w
 }
 
 // PodAnnotation adds an annotation to the pod template.
 func (w *AsyncJobTypeWrapper) PodAnnotation(k, v string) *AsyncJobTypeWrapper {
-	m := &w.Spec.Template.Spec.Template.Annotations
-	if *m == nil {
-		*m = map[string]string{}
-	}
-	(*m)[k] = v
+	put(&w.Spec.Template.Spec.Template.Annotations, k, v)
 	return w
 }
 

@@ -39,19 +39,13 @@ func (w *JobWrapper) Obj() *batchv1.Job { return &w.Job }
 
 // Label adds one label.
 func (w *JobWrapper) Label(k, v string) *JobWrapper {
-	if w.Labels == nil {
-		w.Labels = map[string]string{}
-	}
-	w.Labels[k] = v
+	put(&w.Labels, k, v)
 	return w
 }
 
 // Annotation adds one annotation.
 func (w *JobWrapper) Annotation(k, v string) *JobWrapper {
-	if w.Annotations == nil {
-		w.Annotations = map[string]string{}
-	}
-	w.Annotations[k] = v
+	put(&w.Annotations, k, v)
 	return w
 }
 

@@ -45,10 +45,7 @@ func (w *PodWrapper) Obj() *corev1.Pod { return &w.Pod }
 
 // Label adds one label.
 func (w *PodWrapper) Label(k, v string) *PodWrapper {
-	if w.Labels == nil {
-		w.Labels = map[string]string{}
-	}
-	w.Labels[k] = v
+	put(&w.Labels, k, v)
 	return w
 }
 
