@@ -111,7 +111,7 @@ func TestIntegrationLifecycleToCompletedWithResult(t *testing.T) {
 	job := waitJob(t, ns, "done")
 	start := time.Now().Add(-time.Minute).Truncate(time.Second)
 
-	env.CreatePod(t, runningPod(job, "a", start))
+	env.CreatePod(t, runningPod(job, start))
 	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
 		s.StartTime = ptr.To(metav1.NewTime(start))
 		s.Active = 1
@@ -219,7 +219,7 @@ func TestIntegrationCancelDeletesTheJobInTheForeground(t *testing.T) {
 	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
 	mustCreate(t, convertJob("stop-me", ns, jt.Name).Obj())
 	job := waitJob(t, ns, "stop-me")
-	env.CreatePod(t, runningPod(job, "a", time.Now().Add(-time.Second)))
+	env.CreatePod(t, runningPod(job, time.Now().Add(-time.Second)))
 	waitState(t, ns, "stop-me", asyncjobv1alpha1.StateRunning)
 
 	requestCancel(t, ns, "stop-me")
@@ -531,7 +531,7 @@ func TestIntegrationRestartedControllerCreatesNoSecondJob(t *testing.T) {
 	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
 	mustCreate(t, convertJob("survivor", ns, jt.Name).Obj())
 	first := waitJob(t, ns, "survivor")
-	env.CreatePod(t, runningPod(first, "a", time.Now().Add(-time.Second)))
+	env.CreatePod(t, runningPod(first, time.Now().Add(-time.Second)))
 	env.UpdateJobStatus(t, first, func(s *batchv1.JobStatus) { s.Active = 1 })
 	eventually(t, "status records the Job and its one attempt", func(ctx context.Context) error {
 		aj, err := getAJ(ctx, ns, "survivor")
@@ -638,7 +638,7 @@ func TestIntegrationJobDeletedByOthersIsJobLost(t *testing.T) {
 	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
 	mustCreate(t, convertJob("lost", ns, jt.Name).Obj())
 	job := waitJob(t, ns, "lost")
-	env.CreatePod(t, runningPod(job, "a", time.Now().Add(-time.Second)))
+	env.CreatePod(t, runningPod(job, time.Now().Add(-time.Second)))
 	running := waitState(t, ns, "lost", asyncjobv1alpha1.StateRunning)
 	eventually(t, "status records the Job", func(ctx context.Context) error {
 		var err error

@@ -141,10 +141,10 @@ func jobsIn(ctx context.Context, ns string) ([]batchv1.Job, error) {
 	return list.Items, err
 }
 
-// runningPod is a pod of job whose convert container has run since start; create
-// it with env.CreatePod, as the Job controller and kubelet would.
-func runningPod(job *batchv1.Job, suffix string, start time.Time) *corev1.Pod {
-	return wrappers.MakeJobPod(job, suffix).Phase(corev1.PodRunning, metav1.NewTime(start)).Running("convert").Obj()
+// runningPod is job's pod "a", whose convert container has run since start;
+// create it with env.CreatePod, as the Job controller and kubelet would.
+func runningPod(job *batchv1.Job, start time.Time) *corev1.Pod {
+	return wrappers.MakeJobPod(job, "a").Phase(corev1.PodRunning, metav1.NewTime(start)).Running("convert").Obj()
 }
 
 // terminatedPod is a pod of job whose convert container ran from start for a

@@ -83,7 +83,7 @@ func builderType() *asyncjobv1alpha1.AsyncJobType {
 func builderAsyncJob(params string, labels map[string]string) *asyncjobv1alpha1.AsyncJob {
 	aj := wrappers.MakeAsyncJob("report-1", "team-a").UID("aj-uid").Type("report")
 	if labels != nil {
-		aj.ObjectMeta.Labels = labels // as given: cases see the map buildJob reads
+		aj.Labels = labels // as given: cases see the map buildJob reads
 	}
 	if params != "" {
 		aj.Params(params)
