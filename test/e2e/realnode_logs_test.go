@@ -40,8 +40,8 @@ import (
 )
 
 // realLogsPause is how long the follow test's container sleeps between two
-// lines: longer than the API server's 30 s read timeout, so the stream only
-// reaches the second line if the logs route lifted it.
+// lines: longer than the API's 10 s Kubernetes deadline and its 30 s read
+// timeout, so the stream only reaches the second line if neither cuts it.
 const realLogsPause = 40 * time.Second
 
 // A real container's log read through the REST API: followed live while the
@@ -76,8 +76,8 @@ func TestRealPodLogsFollow(t *testing.T) {
 	if err := lines.Err(); err != nil {
 		t.Fatalf("reading the followed log: %v (after %q)", err, got)
 	}
-	// The stream ended with the container, not before it (the API server's
-	// read timeout, the Kubernetes deadline): the lines after the pause came.
+	// The stream ended with the container, not before it (the Kubernetes
+	// deadline, the server's timeouts): the lines after the pause came.
 	for _, want := range []string{"worker: started", "worker: resumed", "worker: result written"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("followed log %q lacks %q", got, want)
