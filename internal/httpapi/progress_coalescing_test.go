@@ -189,7 +189,7 @@ func TestProgressCoalescing(t *testing.T) {
 func TestProgressCoalescingTwoReplicas(t *testing.T) {
 	h := newHarness(t, withWorkerKey)
 	other, _ := h.sibling(t)
-	checkCoalescing(t, h, []*harness{h, other}, 3*time.Second)
+	checkCoalescing(t, h, []*harness{h, other}, 5*time.Second)
 }
 
 // TestHeldProgressWrittenAfterTheJobEnds: a report held when the job
