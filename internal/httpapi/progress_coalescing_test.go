@@ -159,10 +159,13 @@ func checkCoalescing(t *testing.T, h *harness, servers []*harness, d time.Durati
 		return writes.last != nil && writes.last.Message == "final"
 	})
 
-	// At most one write per interval and replica's window, plus the first
-	// (leading edge) and the last (trailing edge) of the run.
+	// About one write per interval for the job, whatever the replicas: one
+	// per interval elapsed, plus the first (leading edge) and, per replica,
+	// one that can come early (docs/worker-contract.md: "over any period ...
+	// plus one"). Without the cross-replica check two replicas write about
+	// twice as often, which this bound catches.
 	interval := h.server.cfg.ProgressInterval
-	bound := int(elapsed/interval) + 2
+	bound := int(elapsed/interval) + 1 + len(servers)
 	n := writes.count()
 	t.Logf("%d reports over %d replica(s) in %s (%.0f/s): %d progress writes, bound %d",
 		sent+1, len(servers), elapsed.Round(time.Millisecond), float64(sent+1)/elapsed.Seconds(), n, bound)
