@@ -99,9 +99,15 @@ func requireLikeNeverExisted(t *testing.T, other *restClient, op operation, id, 
 	if err != nil {
 		t.Fatalf("%s %s: %v", op.method, op.path, err)
 	}
-	if gotResp.StatusCode != http.StatusNotFound || wantResp.StatusCode != http.StatusNotFound {
-		t.Errorf("%s %s by the other tenant: %d %s (a job that never existed: %d), want 404 for both",
-			op.method, op.path, gotResp.StatusCode, got, wantResp.StatusCode)
+	// A client route answers 404 JOB_NOT_FOUND; a worker route refuses a
+	// client's key alike for every job, existing or not.
+	wantStatus, wantCode := http.StatusNotFound, "JOB_NOT_FOUND"
+	if op.worker {
+		wantStatus, wantCode = http.StatusUnauthorized, "UNAUTHENTICATED"
+	}
+	if gotResp.StatusCode != wantStatus || wantResp.StatusCode != wantStatus {
+		t.Errorf("%s %s by the other tenant: %d %s (a job that never existed: %d), want %d for both",
+			op.method, op.path, gotResp.StatusCode, got, wantResp.StatusCode, wantStatus)
 		return
 	}
 	if g, w := gotResp.Header.Get("Content-Type"), wantResp.Header.Get("Content-Type"); g != w {
@@ -111,8 +117,8 @@ func requireLikeNeverExisted(t *testing.T, other *restClient, op operation, id, 
 		return // no body to compare
 	}
 	gotProblem, wantProblem := problemWithout(t, got, id), problemWithout(t, want, never)
-	if wantProblem["code"] != "JOB_NOT_FOUND" {
-		t.Errorf("%s %s of a job that never existed: %s, want a JOB_NOT_FOUND problem", op.method, op.path, want)
+	if wantProblem["code"] != wantCode {
+		t.Errorf("%s %s of a job that never existed: %s, want a %s problem", op.method, op.path, want, wantCode)
 	}
 	if diff := cmp.Diff(wantProblem, gotProblem); diff != "" {
 		t.Errorf("%s %s: the other tenant can tell the job from one that never existed (-never existed +the job, ids as {id}, instance left out):\n%s",
@@ -159,7 +165,12 @@ func requireUntouched(t *testing.T, id string, ajBefore *asyncjobv1alpha1.AsyncJ
 	}
 }
 
-type operation struct{ method, path string }
+// operation is one OpenAPI operation; worker ones take only a job's worker
+// token (security workerToken), so a client's credential is refused there.
+type operation struct {
+	method, path string
+	worker       bool
+}
 
 // jobIDOperations lists the operations of the served OpenAPI document whose
 // path takes a job id, reads (GET, HEAD) first.
@@ -181,9 +192,16 @@ func jobIDOperations(t *testing.T) []operation {
 		if !strings.Contains(path, "{id}") {
 			continue
 		}
-		for m := range item {
+		for m, raw := range item {
 			if method := strings.ToUpper(m); slices.Contains(order, method) {
-				ops = append(ops, operation{method, path})
+				var o struct {
+					Security []map[string]json.RawMessage `json:"security"`
+				}
+				if err := json.Unmarshal(raw, &o); err != nil {
+					t.Fatal(err)
+				}
+				worker := len(o.Security) == 1 && o.Security[0]["workerToken"] != nil
+				ops = append(ops, operation{method, path, worker})
 			}
 		}
 	}
@@ -206,7 +224,7 @@ func problemWithout(t *testing.T, raw []byte, id string) map[string]any {
 	t.Helper()
 	var p map[string]any
 	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(raw), id, "{id}")), &p); err != nil {
-		t.Fatalf("a 404 body that is not JSON: %s", raw)
+		t.Fatalf("a problem body that is not JSON: %s", raw)
 	}
 	delete(p, "instance")
 	return p
