@@ -193,6 +193,9 @@ func (s *Stack) AddAPIArgs(args ...string) { s.opts.APIArgs = append(s.opts.APIA
 // Namespace is where a tenant's jobs live.
 func Namespace(tenant string) string { return namespacePrefix + tenant }
 
+// Binary is the asyncjob binary the stack runs, for a test's extra process.
+func (s *Stack) Binary() string { return s.binary }
+
 // Dir holds the stack's logs (controller.log, api.log) and the cluster's.
 func (s *Stack) Dir() string { return s.dir }
 
