@@ -45,8 +45,8 @@ type fault struct {
 	recovery time.Duration
 }
 
-// runFaults injects faults until duration has passed: each kind once first,
-// in random order, then kinds at random, at random moments (2-8 s after the
+// runFaults injects faults until duration has passed, each kind once first
+// (however short duration is), in random order, then kinds at random, at random moments (2-8 s after the
 // system recovered from the previous one). After each, probe submits a job;
 // the fault's recovery time runs from its injection to that job COMPLETED.
 func runFaults(t *testing.T, e *env, duration time.Duration, probe func() *logical) []fault {
@@ -55,7 +55,7 @@ func runFaults(t *testing.T, e *env, duration time.Duration, probe func() *logic
 	var out []fault
 	order := rand.Perm(len(faultKinds))
 	begin := time.Now()
-	for i := 0; time.Since(begin) < duration; i++ {
+	for i := 0; i < len(order) || time.Since(begin) < duration; i++ {
 		pause(2*time.Second, 8*time.Second)
 		kind := faultKinds[rand.IntN(len(faultKinds))]
 		if i < len(order) {

@@ -45,7 +45,7 @@ import (
 
 const (
 	tenant   = "chaos"
-	typeOK   = "chaos-ok"   // runs 2 s, succeeds: expected COMPLETED
+	typeOK   = "chaos-ok"   // starts at once, runs 2 s, succeeds: expected COMPLETED
 	typeFail = "chaos-fail" // its one pod fails: expected FAILED
 	typeLong = "chaos-long" // runs 20 s: spans a failure
 )
@@ -92,7 +92,7 @@ func start(t *testing.T, o stack.Options) *env {
 		e.clients = append(e.clients, &restclient.Client{Base: url, Key: s.APIKeys[tenant], HTTP: &http.Client{Timeout: 30 * time.Second}})
 	}
 	types := []*asyncjobv1alpha1.AsyncJobType{
-		stack.SimulatedType(typeOK, localcluster.PodBehavior{RunFor: 2 * time.Second, TerminationMessage: `{"ok":true}`}, asyncjobv1alpha1.JobLimits{}),
+		stack.SimulatedType(typeOK, localcluster.PodBehavior{RunFor: 2 * time.Second, TerminationMessage: `{"ok":true}`, Quick: true}, asyncjobv1alpha1.JobLimits{}),
 		stack.SimulatedType(typeFail, localcluster.PodBehavior{Fail: true, RunFor: time.Second, TerminationMessage: "simulated failure"},
 			asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](0)}),
 		stack.SimulatedType(typeLong, localcluster.PodBehavior{RunFor: 20 * time.Second, TerminationMessage: `{"ok":true}`}, asyncjobv1alpha1.JobLimits{}),

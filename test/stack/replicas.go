@@ -37,7 +37,7 @@ import (
 var LeaderLease = types.NamespacedName{Namespace: SystemNamespace, Name: "asyncjob-controller.asyncjob.io"}
 
 // acquiredLease is what client-go's leader election logs on becoming leader.
-var acquiredLease = []byte("successfully acquired lease")
+var acquiredLease = []byte("uccessfully acquired lease") // "Successfully" now, "successfully" before client-go 1.30
 
 // replica is one controller or API process the stack runs (and, supervised,
 // restarts) under a fixed name, command line and readiness URL.
