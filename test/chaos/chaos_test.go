@@ -141,6 +141,9 @@ type figures struct {
 	lost, wrongState, duplicated, jobsCreated       int
 	faults                                          []fault
 	restarts                                        map[string]int
+	// failures counts the attempts that were not a 202, by answer: a
+	// status code, or "no answer" (refused connection, reset, timeout).
+	failures map[string]int
 }
 
 // check verifies the promises over every logical submission and returns the
@@ -148,9 +151,21 @@ type figures struct {
 func check(t *testing.T, e *env, watch *storagewatch.JobCreations, jobs []*logical) *figures {
 	t.Helper()
 	ctx := context.Background()
-	f := &figures{submitted: len(jobs)}
+	f := &figures{submitted: len(jobs), failures: map[string]int{}}
 	for _, l := range jobs {
 		f.attempts += l.sub.Attempts
+		for _, failure := range l.sub.Failures {
+			_, answer, _ := strings.Cut(failure, ": ")
+			code, _, _ := strings.Cut(answer, " ")
+			if len(code) != 3 || code[0] < '1' || code[0] > '5' {
+				code = "no answer"
+			}
+			f.failures[code]++
+			if code == "500" {
+				// The API answers an unreachable or failing store with 503.
+				t.Errorf("submission %d: a 500 during the chaos: %s", l.n, failure)
+			}
+		}
 		switch {
 		case l.sub.Refused:
 			f.refused++
@@ -273,6 +288,7 @@ func (f *figures) print(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "chaos figures:\n")
 	fmt.Fprintf(&b, "  submitted %d, accepted %d, refused %d, retried-then-accepted %d, attempts %d\n", f.submitted, f.accepted, f.refused, f.retried, f.attempts)
+	fmt.Fprintf(&b, "  failed attempts by answer %v\n", f.failures)
 	fmt.Fprintf(&b, "  lost %d, wrong final status %d, duplicated %d (Jobs created over the run: %d)\n", f.lost, f.wrongState, f.duplicated, f.jobsCreated)
 	for _, k := range kinds {
 		fmt.Fprintf(&b, "  fault %-24s x%d, max recovery %s\n", k, kills[k], maxBy[k].Round(100*time.Millisecond))

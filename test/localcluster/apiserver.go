@@ -22,6 +22,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -46,7 +47,7 @@ func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *creden
 	if advertise != "" {
 		network = []string{"--bind-address=0.0.0.0", "--advertise-address=" + advertise}
 	}
-	args := append(network,
+	args := append(slices.Clip(network),
 		"--etcd-servers="+etcdURL,
 		fmt.Sprintf("--secure-port=%d", port),
 		"--tls-cert-file="+creds.servingCert,
