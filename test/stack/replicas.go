@@ -67,11 +67,24 @@ func (s *Stack) defineReplicas() error {
 	o := s.opts
 	nc, na := max(o.ControllerReplicas, 1), max(o.APIReplicas, 1)
 	callbackURL := o.CallbackURL
+	// A port is free until something binds it: none may be handed out twice
+	// before the replicas start.
+	taken := map[string]bool{}
+	address := func() (string, error) {
+		for {
+			addr, err := freeLoopbackAddress()
+			if err != nil || !taken[addr] {
+				taken[addr] = true
+				return addr, err
+			}
+		}
+	}
 	for i := range na {
 		addr := o.APIAddress
+		taken[addr] = true
 		if i > 0 || addr == "" {
 			var err error
-			if addr, err = freeLoopbackAddress(); err != nil {
+			if addr, err = address(); err != nil {
 				return err
 			}
 		}
@@ -90,7 +103,7 @@ func (s *Stack) defineReplicas() error {
 		callbackURL = s.APIURL
 	}
 	for i := range nc {
-		probe, err := freeLoopbackAddress()
+		probe, err := address()
 		if err != nil {
 			return err
 		}
