@@ -153,43 +153,8 @@ func check(t *testing.T, e *env, watch *storagewatch.JobCreations, jobs []*logic
 	ctx := context.Background()
 	f := &figures{submitted: len(jobs), failures: map[string]int{}}
 	for _, l := range jobs {
-		f.attempts += l.sub.Attempts
-		for _, failure := range l.sub.Failures {
-			_, answer, _ := strings.Cut(failure, ": ")
-			code, _, _ := strings.Cut(answer, " ")
-			if len(code) != 3 || code[0] < '1' || code[0] > '5' {
-				code = "no answer"
-			}
-			f.failures[code]++
-			if code == "500" {
-				// The API answers an unreachable or failing store with 503.
-				t.Errorf("submission %d: a 500 during the chaos: %s", l.n, failure)
-			}
-		}
-		switch {
-		case l.sub.Refused:
-			f.refused++
-			t.Errorf("submission %d (key %s) was refused: %s", l.n, l.sub.Key, strings.Join(l.sub.Failures, "; "))
-			continue
-		case l.sub.ID == "":
-			t.Errorf("submission %d (key %s) never got an answer: %s", l.n, l.sub.Key, lastOf(l.sub.Failures))
-			continue
-		}
-		f.accepted++
-		if len(l.sub.Failures) > 0 {
-			f.retried++
-		}
-		switch {
-		case l.finalErr != nil && l.final == "(not found)":
-			f.lost++
-			t.Errorf("LOST: submission %d, job %s was accepted and does not exist: %v", l.n, l.sub.ID, l.finalErr)
-		case l.finalErr != nil:
-			f.wrongState++
-			t.Errorf("submission %d: %v", l.n, l.finalErr)
-		case l.final != l.want:
-			f.wrongState++
-			t.Errorf("submission %d, job %s (%s): %s, want %s", l.n, l.sub.ID, l.jobType, l.final, l.want)
-		}
+		f.countAttempts(t, l)
+		f.checkOutcome(t, l)
 	}
 
 	// One Job per AsyncJob over the whole run, from etcd.
@@ -262,6 +227,52 @@ func check(t *testing.T, e *env, watch *storagewatch.JobCreations, jobs []*logic
 		}
 	}
 	return f
+}
+
+// countAttempts tallies l's failed attempts by answer; a 500 fails t, since
+// the API answers an unreachable or failing store with 503.
+func (f *figures) countAttempts(t *testing.T, l *logical) {
+	f.attempts += l.sub.Attempts
+	for _, failure := range l.sub.Failures {
+		_, answer, _ := strings.Cut(failure, ": ")
+		code, _, _ := strings.Cut(answer, " ")
+		if len(code) != 3 || code[0] < '1' || code[0] > '5' {
+			code = "no answer"
+		}
+		f.failures[code]++
+		if code == "500" {
+			t.Errorf("submission %d: a 500 during the chaos: %s", l.n, failure)
+		}
+	}
+}
+
+// checkOutcome fails t unless l was accepted and its job reached the status
+// its type leads to.
+func (f *figures) checkOutcome(t *testing.T, l *logical) {
+	switch {
+	case l.sub.Refused:
+		f.refused++
+		t.Errorf("submission %d (key %s) was refused: %s", l.n, l.sub.Key, strings.Join(l.sub.Failures, "; "))
+		return
+	case l.sub.ID == "":
+		t.Errorf("submission %d (key %s) never got an answer: %s", l.n, l.sub.Key, lastOf(l.sub.Failures))
+		return
+	}
+	f.accepted++
+	if len(l.sub.Failures) > 0 {
+		f.retried++
+	}
+	switch {
+	case l.finalErr != nil && l.final == "(not found)":
+		f.lost++
+		t.Errorf("LOST: submission %d, job %s was accepted and does not exist: %v", l.n, l.sub.ID, l.finalErr)
+	case l.finalErr != nil:
+		f.wrongState++
+		t.Errorf("submission %d: %v", l.n, l.finalErr)
+	case l.final != l.want:
+		f.wrongState++
+		t.Errorf("submission %d, job %s (%s): %s, want %s", l.n, l.sub.ID, l.jobType, l.final, l.want)
+	}
 }
 
 func lastOf(s []string) string {
