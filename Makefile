@@ -87,7 +87,7 @@ test-integration: manifests generate fmt vet envtest-assets helm ## Run unit and
 		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster -e /test/install -e /test/bench -e /test/chaos)
 
 .PHONY: e2e
-e2e: cluster-assets helm ## Run the local-cluster, end-to-end, Helm install and benchmark-harness smoke tests (real node too when root; ASYNCJOB_REQUIRE_REAL_NODE=1 requires it).
+e2e: cluster-assets helm ## Run the local-cluster, end-to-end, Helm install and benchmark-harness smoke tests, then make chaos (real node too when root; ASYNCJOB_REQUIRE_REAL_NODE=1 requires it).
 	@hack/real-node-deps.sh || { \
 		if [ "$${ASYNCJOB_REQUIRE_REAL_NODE:-}" = 1 ]; then echo "make e2e: ASYNCJOB_REQUIRE_REAL_NODE=1, and the real node's packages are missing and cannot be installed" >&2; exit 1; fi; \
 		echo "make e2e: containerd, runc or the CNI plugins are missing and cannot be installed: the real-node tests will be skipped"; }
