@@ -84,14 +84,44 @@ test: test-integration e2e ## Run every test: unit, envtest integration, and end
 .PHONY: test-integration
 test-integration: manifests generate fmt vet envtest-assets helm ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
 	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" HELM=$(HELM) \
-		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster -e /test/install -e /test/bench)
+		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster -e /test/install -e /test/bench -e /test/chaos)
 
 .PHONY: e2e
-e2e: cluster-assets helm ## Run the local-cluster, end-to-end, Helm install and benchmark-harness smoke tests (real node too when root; ASYNCJOB_REQUIRE_REAL_NODE=1 requires it).
+e2e: cluster-assets helm ## Run the local-cluster, end-to-end, Helm install and benchmark-harness smoke tests, then make chaos (real node too when root; ASYNCJOB_REQUIRE_REAL_NODE=1 requires it).
 	@hack/real-node-deps.sh || { \
 		if [ "$${ASYNCJOB_REQUIRE_REAL_NODE:-}" = 1 ]; then echo "make e2e: ASYNCJOB_REQUIRE_REAL_NODE=1, and the real node's packages are missing and cannot be installed" >&2; exit 1; fi; \
 		echo "make e2e: containerd, runc or the CNI plugins are missing and cannot be installed: the real-node tests will be skipped"; }
 	go test $(GO_TEST_FLAGS) -timeout $(E2E_TIMEOUT) ./test/localcluster/... ./test/e2e/... ./test/install/... ./test/bench/...
+	$(MAKE) chaos
+
+# The reliability tests of docs/reliability.md, on a local cluster with simulated
+# nodes, two controller replicas and two API replicas (-v: they print their figures).
+CHAOS_TEST = go test $(GO_TEST_FLAGS) -v -timeout $(CHAOS_TIMEOUT) ./test/chaos/ -run
+CHAOS_TIMEOUT ?= 20m
+
+.PHONY: chaos
+chaos: cluster-assets ## Chaos under load: kills and restarts (controller leader, API replica, kube-apiserver, etcd) during a stream of submissions; ASYNCJOB_CHAOS_DURATION (150s) bounds it.
+	$(CHAOS_TEST) '^TestChaos$$'
+
+.PHONY: failover
+failover: cluster-assets ## The leading controller SIGKILLed mid-run: takeover time, no duplicate Job.
+	$(CHAOS_TEST) '^TestLeaderFailover$$'
+
+.PHONY: outage-etcd
+outage-etcd: cluster-assets ## etcd down 30 s: submissions 503 + Retry-After, cached reads answer, convergence after.
+	$(CHAOS_TEST) '^TestEtcdOutage$$'
+
+.PHONY: outage-apiserver
+outage-apiserver: cluster-assets ## kube-apiserver down 20 s: the same, and no re-list storm (audit log).
+	$(CHAOS_TEST) '^TestAPIServerOutage$$'
+
+.PHONY: slow-apiserver
+slow-apiserver: cluster-assets ## A slow kube-apiserver (proxy latency): 503 within the documented 10 s deadline, TokenReview included.
+	$(CHAOS_TEST) '^TestSlowAPIServer$$'
+
+.PHONY: outages
+outages: cluster-assets ## Every failover and outage test (failover, outage-etcd, outage-apiserver, slow-apiserver), one at a time.
+	$(CHAOS_TEST) '^(TestLeaderFailover|TestEtcdOutage|TestAPIServerOutage|TestSlowAPIServer)$$'
 
 .PHONY: dev
 dev: ## Run asyncjob on a local cluster with simulated nodes: REST API on localhost:8080 with a generated API key. Ctrl-C stops it.

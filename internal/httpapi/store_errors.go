@@ -19,6 +19,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
@@ -74,5 +75,31 @@ func isUnavailable(err error) bool {
 		return !errors.Is(err, context.Canceled)
 	}
 	return apierrors.IsServiceUnavailable(err) || apierrors.IsServerTimeout(err) ||
-		apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err)
+		apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
+		(apierrors.IsInternalError(err) && storageUnavailable(status.Status().Message))
+}
+
+// storageMessages are what kube-apiserver's 500s say when etcd, not the
+// request, is the problem: etcd is down, restarting or has no leader. The
+// API server has no more specific status for these, so the message decides.
+var storageMessages = []string{
+	"etcdserver: request timed out",
+	"etcdserver: leader changed",
+	"etcdserver: no leader",
+	"etcdserver: too many requests",
+	"etcdserver: server stopped",
+	"code = Unavailable",
+	"code = DeadlineExceeded",
+	"context deadline exceeded",
+	"connection refused",
+	"connection reset",
+}
+
+func storageUnavailable(message string) bool {
+	for _, m := range storageMessages {
+		if strings.Contains(message, m) {
+			return true
+		}
+	}
+	return false
 }

@@ -32,7 +32,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -40,6 +39,7 @@ import (
 	"github.com/asyncjob/asyncjob/test/localcluster"
 	"github.com/asyncjob/asyncjob/test/restclient"
 	"github.com/asyncjob/asyncjob/test/stack"
+	"github.com/asyncjob/asyncjob/test/storagewatch"
 )
 
 // Job types of the suite; their pods run on simulated nodes.
@@ -94,16 +94,13 @@ func run(m *testing.M) int {
 		}
 	}()
 	api = &restClient{restclient.Client{Base: s.APIURL, Key: s.APIKeys[tenant], HTTP: &http.Client{Timeout: 30 * time.Second}}}
-	cs, err := kubernetes.NewForConfig(s.Cluster.Config())
+	watch, err := storagewatch.Start(ctx, s.Cluster.EtcdURL())
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	if jobWatch, err = watchJobCreations(ctx, cs); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: watching Jobs:", err)
 		return 1
 	}
-	defer jobWatch.stop()
+	jobWatch = &jobCreations{watch}
+	defer jobWatch.Stop()
 	if err := createTypes(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
@@ -123,10 +120,10 @@ func run(m *testing.M) int {
 // requireOneJobPerAsyncJob checks, over every Job created during the run, that
 // no AsyncJob got a second Job (or its Job twice).
 func requireOneJobPerAsyncJob(ctx context.Context) error {
-	if err := jobWatch.sync(ctx); err != nil {
+	if err := jobWatch.Sync(ctx); err != nil {
 		return err
 	}
-	bad, err := jobWatch.violations()
+	bad, err := jobWatch.Violations()
 	if err != nil {
 		return err
 	}

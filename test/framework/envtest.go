@@ -39,7 +39,14 @@ type Env struct {
 	// Client talks to the API server directly (no cache), so assertions see
 	// what is stored, not what an informer has caught up with.
 	Client client.Client
+
+	te *envtest.Environment
 }
+
+// StopEtcd stops envtest's etcd, leaving its kube-apiserver running: an
+// outage of storage as the API server's clients see it. Nothing restarts it,
+// so only a test binary of its own (a child process) should call it.
+func (e *Env) StopEtcd() error { return e.te.ControlPlane.Etcd.Stop() }
 
 // Scheme returns a scheme with the built-in types and the asyncjob API.
 func Scheme() *apiruntime.Scheme {
@@ -77,7 +84,7 @@ func Start() (env *Env, stop func(), err error) {
 		_ = te.Stop()
 		return nil, nil, err
 	}
-	return &Env{Config: cfg, Scheme: s, Client: c}, func() { _ = te.Stop() }, nil
+	return &Env{Config: cfg, Scheme: s, Client: c, te: te}, func() { _ = te.Stop() }, nil
 }
 
 type assetsError struct{}

@@ -22,6 +22,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -30,7 +31,7 @@ import (
 // node's cluster) it also listens there and publishes it as the endpoint of
 // the kubernetes Service, so pods reach it through kube-proxy at the
 // Service's IP, as in-cluster clients do everywhere.
-func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *credentials, advertise string) (p *Process, url string, err error) {
+func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *credentials, advertise string, extra []string) (p *Process, url string, err error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, "", err
@@ -46,7 +47,7 @@ func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *creden
 	if advertise != "" {
 		network = []string{"--bind-address=0.0.0.0", "--advertise-address=" + advertise}
 	}
-	p, err = StartProcess(dir, "kube-apiserver", bin, append(network,
+	args := append(slices.Clip(network),
 		"--etcd-servers="+etcdURL,
 		fmt.Sprintf("--secure-port=%d", port),
 		"--tls-cert-file="+creds.servingCert,
@@ -62,10 +63,17 @@ func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *creden
 		// The real node's kubelet listens on loopback, which it cannot
 		// advertise as its IP; its hostname resolves there.
 		"--kubelet-preferred-address-types=Hostname,InternalIP,ExternalIP",
-	)...)
+	)
+	p, err = StartProcess(dir, "kube-apiserver", bin, append(args, extra...)...)
 	if err != nil {
 		return nil, "", err
 	}
+	err = WaitReady(ctx, p, 2*time.Minute, apiServerReady(url, creds))
+	return p, url, err
+}
+
+// apiServerReady reports whether kube-apiserver at url answers /readyz.
+func apiServerReady(url string, creds *credentials) func(context.Context) bool {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(creds.caCertPEM)
 	client := &http.Client{
@@ -74,9 +82,8 @@ func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *creden
 	}
 	// /readyz turns 200 once the post-start hooks (RBAC bootstrap roles,
 	// priority classes) are done, which the controllers rely on.
-	err = WaitReady(ctx, p, 2*time.Minute, func(ctx context.Context) bool {
+	return func(ctx context.Context) bool {
 		_, ok := httpGet(ctx, client, url+"/readyz", creds.adminToken)
 		return ok
-	})
-	return p, url, err
+	}
 }

@@ -56,6 +56,9 @@ type Options struct {
 	// KeepDir leaves the directory (logs, etcd data) behind after Stop, for
 	// debugging.
 	KeepDir bool
+	// AuditLog makes kube-apiserver record every list and watch call in
+	// AuditLogPath (see ListCalls), to count informers' re-lists.
+	AuditLog bool
 	// RealNode adds a real node: kubelet with containerd, registered under
 	// this machine's hostname, with PauseImage and WorkerImage imported,
 	// kube-proxy (Service IPs work, and pods reach the API server in-cluster),
@@ -75,6 +78,12 @@ type Cluster struct {
 	// registry serves images to the real node; nil without Options.RealNode.
 	registry     *http.Server
 	registryHost string
+
+	// etcdURL and apiURL are where etcd and kube-apiserver listen; a
+	// restart keeps them (RestartEtcd, RestartAPIServer).
+	etcdURL string
+	apiURL  string
+	creds   *credentials
 
 	mu        sync.Mutex
 	processes []*Process // in start order; stopped in reverse
@@ -117,9 +126,17 @@ func (c *Cluster) start(ctx context.Context, o Options, bins binaries) error {
 	if err != nil {
 		return fmt.Errorf("credentials: %w", err)
 	}
+	c.creds = creds
 	etcd, etcdURL, err := startEtcd(ctx, c.dir, bins.etcd)
 	if err := c.track(etcd, err); err != nil {
 		return err
+	}
+	c.etcdURL = etcdURL
+	var extra []string
+	if o.AuditLog {
+		if extra, err = auditFlags(c.dir); err != nil {
+			return err
+		}
 	}
 	advertise := ""
 	if o.RealNode {
@@ -128,10 +145,11 @@ func (c *Cluster) start(ctx context.Context, o Options, bins binaries) error {
 			return err
 		}
 	}
-	apiServer, apiURL, err := startAPIServer(ctx, c.dir, bins.apiServer, etcdURL, creds, advertise)
+	apiServer, apiURL, err := startAPIServer(ctx, c.dir, bins.apiServer, etcdURL, creds, advertise, extra)
 	if err := c.track(apiServer, err); err != nil {
 		return err
 	}
+	c.apiURL = apiURL
 	if err := writeKubeconfig(c.kubeconfig, apiURL, creds); err != nil {
 		return err
 	}

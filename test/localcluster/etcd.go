@@ -52,11 +52,16 @@ func startEtcd(ctx context.Context, dir, bin string) (p *Process, clientURL stri
 	if err != nil {
 		return nil, "", err
 	}
-	err = WaitReady(ctx, p, time.Minute, func(ctx context.Context) bool {
+	err = WaitReady(ctx, p, time.Minute, etcdReady(clientURL))
+	return p, clientURL, err
+}
+
+// etcdReady reports whether etcd at clientURL answers healthy.
+func etcdReady(clientURL string) func(context.Context) bool {
+	return func(ctx context.Context) bool {
 		body, ok := httpGet(ctx, http.DefaultClient, clientURL+"/health", "")
 		return ok && strings.Contains(body, `"health":"true"`)
-	})
-	return p, clientURL, err
+	}
 }
 
 // httpGet reports the body of a 200 response; any error counts as not ready.

@@ -30,6 +30,9 @@ import (
 // so that stopping it also stops anything it forked, and nothing else.
 type Process struct {
 	name    string
+	dir     string
+	bin     string
+	args    []string
 	cmd     *exec.Cmd
 	logPath string
 	exited  chan struct{}
@@ -59,7 +62,7 @@ func StartProcess(dir, name, bin string, args ...string) (*Process, error) {
 		_ = logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Process{name: name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	p := &Process{name: name, dir: dir, bin: bin, args: args, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
 		_ = logFile.Close()
@@ -67,6 +70,22 @@ func StartProcess(dir, name, bin string, args ...string) (*Process, error) {
 	}()
 	return p, nil
 }
+
+// Again starts the same command once more (same arguments, so the same ports
+// and data directory), appending to the same log: what a restarted container
+// does. The old process must have exited.
+func (p *Process) Again() (*Process, error) {
+	if p.Running() {
+		return nil, fmt.Errorf("%s (pid %d) is still running", p.name, p.PID())
+	}
+	return StartProcess(p.dir, p.name, p.bin, p.args...)
+}
+
+// Name is the name the process was started under (its log is NAME.log).
+func (p *Process) Name() string { return p.name }
+
+// Exited is closed once the child has exited.
+func (p *Process) Exited() <-chan struct{} { return p.exited }
 
 // PID is the child's process id, which is also its process group id.
 func (p *Process) PID() int { return p.cmd.Process.Pid }

@@ -37,6 +37,11 @@ type Client struct {
 // Do sends body (JSON, when not nil) to Base+path and returns the response
 // with its body read.
 func (c *Client) Do(ctx context.Context, method, path string, body any) (*http.Response, []byte, error) {
+	return c.DoWithHeader(ctx, method, path, body, nil)
+}
+
+// DoWithHeader is Do with more request headers (an Idempotency-Key, say).
+func (c *Client) DoWithHeader(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -48,6 +53,9 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) (*http.R
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, r)
 	if err != nil {
 		return nil, nil, err
+	}
+	for name, values := range header {
+		req.Header[name] = values
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Key)
 	if body != nil {

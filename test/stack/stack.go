@@ -78,8 +78,22 @@ type Options struct {
 	APIArgs        []string
 	// BeforeStart, when set, runs once the cluster, the CRDs and the tenants
 	// exist and before the controller and the API start: for files their
-	// arguments name (a kubeconfig with another identity, say).
+	// arguments name (a kubeconfig with another identity, say), or to add
+	// arguments that need the running cluster (AddAPIArgs). APIURL is not
+	// set yet.
 	BeforeStart func(ctx context.Context, s *Stack) error
+	// ControllerReplicas and APIReplicas are how many controller and API
+	// processes run (0 means 1). With more than one controller they elect a
+	// leader (--leader-elect, Lease LeaderLease); each API replica listens
+	// on its own address (APIURLs).
+	ControllerReplicas int
+	APIReplicas        int
+	// Supervise restarts, after RestartDelay (0: one second), any controller
+	// or API process that exits without being stopped through the Stack,
+	// as a Deployment's kubelet would: what a chaos test needs after it
+	// SIGKILLs one (KillController, KillAPI, KillLeader).
+	Supervise    bool
+	RestartDelay time.Duration
 }
 
 // Stack is a running local cluster with asyncjob installed and running.
@@ -87,20 +101,26 @@ type Stack struct {
 	Cluster *localcluster.Cluster
 	// Client talks to the cluster directly (no cache).
 	Client client.Client
-	// APIURL is the REST API's base URL, e.g. http://127.0.0.1:8080.
+	// APIURL is the REST API's base URL, e.g. http://127.0.0.1:8080: the
+	// first replica's.
 	APIURL string
+	// APIURLs are every API replica's base URL, APIURL first.
+	APIURLs []string
 	// APIKeys maps each tenant to its API key.
 	APIKeys map[string]string
 	// WorkerTokenKeyFile holds the key that signs job pods' callback tokens:
 	// the controller's --worker-token-key-file, and the API's.
 	WorkerTokenKeyFile string
 
-	opts       Options
-	dir        string
-	binary     string
-	apiAddress string
-	controller *localcluster.Process
-	api        *localcluster.Process
+	opts        Options
+	dir         string
+	binary      string
+	controllers []*replica
+	apis        []*replica
+	// stopSupervisor ends the supervisor (Options.Supervise), which closes
+	// supervisorDone.
+	stopSupervisor chan struct{}
+	supervisorDone chan struct{}
 }
 
 // Start brings everything up; on error, whatever started is stopped.
@@ -149,17 +169,13 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if s.WorkerTokenKeyFile, err = writeWorkerTokenKey(dir); err != nil {
 		return nil, err
 	}
-	s.apiAddress = o.APIAddress
-	if s.apiAddress == "" {
-		if s.apiAddress, err = freeLoopbackAddress(); err != nil {
-			return nil, err
-		}
-	}
-	s.APIURL = "http://" + s.apiAddress
 	if o.BeforeStart != nil {
 		if err = o.BeforeStart(ctx, s); err != nil {
 			return nil, err
 		}
+	}
+	if err = s.defineReplicas(); err != nil {
+		return nil, err
 	}
 	if err = s.StartController(ctx); err != nil {
 		return nil, err
@@ -170,8 +186,15 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	return s, nil
 }
 
+// AddAPIArgs appends args to the API's command line, from BeforeStart: a
+// --kubeconfig through a localcluster.Proxy, say.
+func (s *Stack) AddAPIArgs(args ...string) { s.opts.APIArgs = append(s.opts.APIArgs, args...) }
+
 // Namespace is where a tenant's jobs live.
 func Namespace(tenant string) string { return namespacePrefix + tenant }
+
+// Binary is the asyncjob binary the stack runs, for a test's extra process.
+func (s *Stack) Binary() string { return s.binary }
 
 // Dir holds the stack's logs (controller.log, api.log) and the cluster's.
 func (s *Stack) Dir() string { return s.dir }
@@ -207,77 +230,46 @@ func (s *Stack) createIfMissing(ctx context.Context, o client.Object) error {
 	return nil
 }
 
-// StartController starts the controller process.
+// StartController starts every controller replica that is not running and
+// waits until each is ready (not until one leads).
 func (s *Stack) StartController(ctx context.Context) error {
-	probe, err := freeLoopbackAddress()
-	if err != nil {
-		return err
-	}
-	callbackURL := s.opts.CallbackURL
-	if callbackURL == "" {
-		callbackURL = s.APIURL
-	}
-	args := []string{"controller",
-		"--kubeconfig=" + s.Cluster.Kubeconfig(), "--metrics-bind-address=0", "--health-probe-bind-address=" + probe,
-		"--max-concurrent-reconciles=8",
-		"--callback-url=" + callbackURL, "--worker-token-key-file=" + s.WorkerTokenKeyFile}
-	if s.opts.EntrypointImage != "" {
-		args = append(args, "--entrypoint-image="+s.opts.EntrypointImage)
-	}
-	args = append(args, s.opts.ControllerArgs...)
-	s.controller, err = localcluster.StartProcess(s.dir, "controller", s.binary, args...)
-	if err != nil {
-		return err
-	}
-	return waitHTTP(ctx, s.controller, "http://"+probe+"/readyz")
+	return s.startAll(ctx, s.controllers)
 }
 
-// StopController stops the controller: gracefully (SIGTERM), or, with crash,
-// at once (SIGKILL), as a node failure or an OOM kill would.
+// StopController stops every controller replica: gracefully (SIGTERM), or,
+// with crash, at once (SIGKILL), as a node failure or an OOM kill would. A
+// supervised stack does not restart them; StartController does.
 func (s *Stack) StopController(crash bool) error {
-	return stopProcess(s.controller, crash)
+	return stopAll(s.controllers, crash)
 }
 
-// StartAPI starts the REST API process with API-key authentication.
+// StartAPI starts every REST API replica that is not running and waits until
+// each is ready.
 func (s *Stack) StartAPI(ctx context.Context) error {
-	args := append([]string{"api",
-		"--kubeconfig=" + s.Cluster.Kubeconfig(), "--bind-address=" + s.apiAddress,
-		"--auth-mode=apikey", "--api-keys-secret=" + SystemNamespace + "/" + APIKeysSecret,
-		"--tenant-namespace-template=" + namespacePrefix + "{tenant}",
-		// Generous limits: the end-to-end suite submits hundreds of jobs at once.
-		"--rate-limit=1000", "--rate-burst=2000", "--max-unfinished-jobs=1000",
-		"--worker-token-key-file=" + s.WorkerTokenKeyFile}, s.opts.APIArgs...)
-	var err error
-	s.api, err = localcluster.StartProcess(s.dir, "api", s.binary, args...)
-	if err != nil {
-		return err
-	}
-	return waitHTTP(ctx, s.api, s.APIURL+"/readyz")
+	return s.startAll(ctx, s.apis)
 }
 
-// ControllerPID and APIPID are the process ids of the controller and the API
-// (0 when not running), for resource measurements.
-func (s *Stack) ControllerPID() int { return pidOf(s.controller) }
+// ControllerPID and APIPID are the process ids of the (first) controller and
+// API (0 when not running), for resource measurements.
+func (s *Stack) ControllerPID() int { return s.controllers[0].pid() }
 
-// APIPID is the REST API's process id; see ControllerPID.
-func (s *Stack) APIPID() int { return pidOf(s.api) }
+// APIPID is the first REST API replica's process id; see ControllerPID.
+func (s *Stack) APIPID() int { return s.apis[0].pid() }
 
-func pidOf(p *localcluster.Process) int {
-	if p == nil || !p.Running() {
-		return 0
-	}
-	return p.PID()
-}
-
-// StopAPI stops the REST API, gracefully or, with crash, at once.
+// StopAPI stops every REST API replica, gracefully or, with crash, at once.
 func (s *Stack) StopAPI(crash bool) error {
-	return stopProcess(s.api, crash)
+	return stopAll(s.apis, crash)
 }
 
 // Stop stops the API, the controller and the cluster, and removes the stack's
 // directory unless the cluster was asked to keep its own.
 func (s *Stack) Stop() error {
-	errs := []error{stopProcess(s.api, false), stopProcess(s.controller, false)}
+	if s.stopSupervisor != nil {
+		close(s.stopSupervisor)
+		<-s.supervisorDone
+		s.stopSupervisor = nil
+	}
+	errs := []error{stopAll(s.apis, false), stopAll(s.controllers, false)}
 	if s.Cluster != nil {
 		errs = append(errs, s.Cluster.Stop())
 	}
@@ -285,16 +277,6 @@ func (s *Stack) Stop() error {
 		errs = append(errs, os.RemoveAll(s.dir))
 	}
 	return errors.Join(errs...)
-}
-
-func stopProcess(p *localcluster.Process, crash bool) error {
-	if p == nil {
-		return nil
-	}
-	if crash {
-		return p.Kill()
-	}
-	return p.Stop(10 * time.Second)
 }
 
 // waitHTTP waits for url to answer 200, failing early if the process exits.
