@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -39,6 +38,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/asyncjob/asyncjob/internal/httpapi"
+	"github.com/asyncjob/asyncjob/internal/ociimage"
 	"github.com/asyncjob/asyncjob/internal/scheme"
 	"github.com/asyncjob/asyncjob/test/framework"
 	"github.com/asyncjob/asyncjob/test/localcluster"
@@ -70,6 +70,12 @@ type Options struct {
 	// EntrypointImage is the controller's --entrypoint-image, for types with
 	// entrypoint Inject; empty: such types are not Ready.
 	EntrypointImage string
+	// RealNodeWorkers makes the real node's pods full workers (it needs
+	// Cluster.RealNode): the project's image, built from the stack's
+	// binary, is pushed to the cluster's registry and becomes
+	// EntrypointImage, and the API also listens on the address pods reach
+	// (Cluster.HostIP), which becomes CallbackURL: both options are replaced.
+	RealNodeWorkers bool
 	// Log receives progress lines; nil is silent.
 	Log func(format string, args ...any)
 	// ControllerArgs and APIArgs are appended to the controller's and the
@@ -101,6 +107,9 @@ type Stack struct {
 	apiAddress string
 	controller *localcluster.Process
 	api        *localcluster.Process
+	// bindAddress is where the API listens: apiAddress, or every interface
+	// on its port with RealNodeWorkers.
+	bindAddress string
 }
 
 // Start brings everything up; on error, whatever started is stopped.
@@ -121,13 +130,15 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 			_ = s.Stop()
 		}
 	}()
+	if o.RealNodeWorkers && !o.Cluster.RealNode {
+		return nil, errors.New("stack: RealNodeWorkers needs Cluster.RealNode")
+	}
 	if s.binary == "" {
 		o.Log("building the asyncjob binary")
+		// Static, as in the project's image: RealNodeWorkers puts it there.
 		s.binary = filepath.Join(dir, "asyncjob")
-		build := exec.CommandContext(ctx, "go", "build", "-o", s.binary, "./cmd")
-		build.Dir = framework.RepoRoot()
-		if out, err := build.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build ./cmd: %w\n%s", err, out)
+		if err := ociimage.BuildBinary(ctx, framework.RepoRoot(), "./cmd", s.binary, ""); err != nil {
+			return nil, err
 		}
 	}
 	o.Log("starting the local cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)")
@@ -156,6 +167,12 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		}
 	}
 	s.APIURL = "http://" + s.apiAddress
+	s.bindAddress = s.apiAddress
+	if o.RealNodeWorkers {
+		if err = s.setUpRealNodeWorkers(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if o.BeforeStart != nil {
 		if err = o.BeforeStart(ctx, s); err != nil {
 			return nil, err
@@ -213,10 +230,7 @@ func (s *Stack) StartController(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	callbackURL := s.opts.CallbackURL
-	if callbackURL == "" {
-		callbackURL = s.APIURL
-	}
+	callbackURL := s.CallbackURL()
 	args := []string{"controller",
 		"--kubeconfig=" + s.Cluster.Kubeconfig(), "--metrics-bind-address=0", "--health-probe-bind-address=" + probe,
 		"--max-concurrent-reconciles=8",
@@ -241,7 +255,7 @@ func (s *Stack) StopController(crash bool) error {
 // StartAPI starts the REST API process with API-key authentication.
 func (s *Stack) StartAPI(ctx context.Context) error {
 	args := append([]string{"api",
-		"--kubeconfig=" + s.Cluster.Kubeconfig(), "--bind-address=" + s.apiAddress,
+		"--kubeconfig=" + s.Cluster.Kubeconfig(), "--bind-address=" + s.bindAddress,
 		"--auth-mode=apikey", "--api-keys-secret=" + SystemNamespace + "/" + APIKeysSecret,
 		"--tenant-namespace-template=" + namespacePrefix + "{tenant}",
 		// Generous limits: the end-to-end suite submits hundreds of jobs at once.
