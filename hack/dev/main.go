@@ -33,6 +33,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/test/localcluster"
 	"github.com/asyncjob/asyncjob/test/stack"
@@ -45,6 +48,8 @@ func main() {
 	keep := flag.Bool("keep-dir", false, "keep the cluster's directory (logs, kubeconfig) after exit")
 	realNode := flag.String("real-node", "auto", "add the real node and the convert-live type: auto (when this machine can: root, containerd), on (fail otherwise) or off")
 	flag.Parse()
+	// The stack's own Kubernetes clients log nothing worth reading here.
+	ctrllog.SetLogger(logr.Discard())
 	withRealNode, err := wantRealNode(*realNode)
 	if err == nil {
 		err = run(*addr, *nodes, *runFor, *keep, withRealNode)
@@ -141,7 +146,7 @@ asyncjob is running.
 
 What is real: etcd, kube-apiserver, kube-controller-manager (the Job controller
 and the garbage collector), kube-scheduler, and asyncjob itself. What is
-simulated: the nodes (kwok)%[8]s, so pods "run" without containers.
+simulated: the nodes (kwok), so pods "run" without containers%[8]s.
 
 Paste into another terminal:
 
@@ -164,7 +169,7 @@ Paste into another terminal:
 
 func simulatedExcept(s *stack.Stack) string {
 	if s.Cluster.RealNodeName() != "" {
-		return ", all but the real node below"
+		return ",\nexcept on the real node below"
 	}
 	return ""
 }
