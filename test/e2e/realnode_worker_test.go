@@ -82,60 +82,17 @@ func TestRealNodeWorkerProgressLogsAndLargeResult(t *testing.T) {
 	defer cancel()
 	id := api.submit(t, typeLive, map[string]any{"input": "https://example.com/in.mov", "format": "webm", "seconds": 10, "padding": resultPadding})
 
-	logs := followLogs(ctx, t, id)
-	var percents []int32
-	var done httpapi.Job
-	var lines []string
-	linesWhileRunning := 0
-	poll := time.NewTicker(200 * time.Millisecond)
-	defer poll.Stop()
-	for done.Status != httpapi.StatusCompleted {
-		select {
-		case line, ok := <-logs:
-			if !ok {
-				logs = nil // the stream ended with the container; keep polling
-				continue
-			}
-			lines = append(lines, line)
-			// Streaming: the job is still running when its lines arrive.
-			if strings.HasPrefix(line, "::progress 10 ") {
-				if j, _, err := api.get(ctx, id); err == nil && j.Status == httpapi.StatusRunning {
-					linesWhileRunning++
-				}
-			}
-		case <-poll.C:
-			j, _, err := api.get(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if j.Status == httpapi.StatusFailed || j.Status == httpapi.StatusCancelled {
-				t.Fatalf("job %s ended %s: %+v\n%s", id, j.Status, j.Problem, describe(id))
-			}
-			if p := j.Progress; p != nil && (len(percents) == 0 || percents[len(percents)-1] != p.Percent) {
-				percents = append(percents, p.Percent)
-			}
-			done = j
-		case <-ctx.Done():
-			t.Fatalf("job %s: not COMPLETED in time: last status %s, progress seen %v\n%s", id, done.Status, percents, describe(id))
-		}
-	}
-	for logs != nil { // the rest of the stream, up to the result line
-		line, ok := <-logs
-		if !ok {
-			break
-		}
-		lines = append(lines, line)
-	}
+	w := watchUntilCompleted(ctx, t, id, followLogs(ctx, t, id))
 
 	// Consecutive repeats are not recorded, so sorted means increasing.
-	if !slices.IsSorted(percents) || len(percents) < 3 || percents[len(percents)-1] != 100 {
-		t.Errorf("progress seen %v: want at least three increasing values ending at 100", percents)
+	if p := w.percents; !slices.IsSorted(p) || len(p) < 3 || p[len(p)-1] != 100 {
+		t.Errorf("progress seen %v: want at least three increasing values ending at 100", p)
 	}
-	if p := done.Progress; p == nil || p.Step != "converting" || p.Message != "step 10 of 10" {
+	if p := w.done.Progress; p == nil || p.Step != "converting" || p.Message != "step 10 of 10" {
 		t.Errorf("final progress %+v, want step converting, message step 10 of 10", p)
 	}
-	if linesWhileRunning != 1 {
-		t.Errorf("the logs' first progress line arrived while the job was RUNNING %d times, want 1 (lines: %d)", linesWhileRunning, len(lines))
+	if w.linesWhileRunning != 1 {
+		t.Errorf("the logs' first progress line arrived while the job was RUNNING %d times, want 1 (lines: %d)", w.linesWhileRunning, len(w.lines))
 	}
 
 	resp, result, err := api.Do(ctx, http.MethodGet, "/v1/jobs/"+id+"/result", nil)
@@ -147,18 +104,73 @@ func TestRealNodeWorkerProgressLogsAndLargeResult(t *testing.T) {
 	// PUT it, too large for a termination message, and the API returns
 	// those bytes.
 	printed := ""
-	for _, line := range lines {
+	for _, line := range w.lines {
 		if strings.HasPrefix(line, `{"output":`) {
 			printed = line
 		}
 	}
 	if printed == "" || printed != string(result) {
-		t.Errorf("GET result (%d bytes) differs from the result the worker printed (%d bytes, in %d log lines)", len(result), len(printed), len(lines))
+		t.Errorf("GET result (%d bytes) differs from the result the worker printed (%d bytes, in %d log lines)", len(result), len(printed), len(w.lines))
 	}
 	var r struct{ Output, Padding string }
 	if err := json.Unmarshal(result, &r); err != nil || r.Output != id+".webm" || len(r.Padding) != resultPadding {
 		t.Errorf("result: output %q, %d bytes of padding (err %v), want %s.webm and %d", r.Output, len(r.Padding), err, id, resultPadding)
 	}
+}
+
+// observed is what a client saw of a job: the distinct progress percents in
+// the order they appeared, its log lines, how often the first progress line
+// arrived while the job was RUNNING, and its COMPLETED state.
+type observed struct {
+	percents          []int32
+	lines             []string
+	linesWhileRunning int
+	done              httpapi.Job
+}
+
+// watchUntilCompleted polls the job and reads its logs until it is
+// COMPLETED and its logs have ended.
+func watchUntilCompleted(ctx context.Context, t *testing.T, id string, logs <-chan string) observed {
+	t.Helper()
+	var o observed
+	poll := time.NewTicker(200 * time.Millisecond)
+	defer poll.Stop()
+	for o.done.Status != httpapi.StatusCompleted {
+		select {
+		case line, ok := <-logs:
+			if !ok {
+				logs = nil // the stream ended with the container; keep polling
+				continue
+			}
+			o.lines = append(o.lines, line)
+			// Streaming: the job is still running when its lines arrive.
+			if strings.HasPrefix(line, "::progress 10 ") {
+				if j, _, err := api.get(ctx, id); err == nil && j.Status == httpapi.StatusRunning {
+					o.linesWhileRunning++
+				}
+			}
+		case <-poll.C:
+			j, _, err := api.get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.Status == httpapi.StatusFailed || j.Status == httpapi.StatusCancelled {
+				t.Fatalf("job %s ended %s: %+v\n%s", id, j.Status, j.Problem, describe(id))
+			}
+			if p := j.Progress; p != nil && (len(o.percents) == 0 || o.percents[len(o.percents)-1] != p.Percent) {
+				o.percents = append(o.percents, p.Percent)
+			}
+			o.done = j
+		case <-ctx.Done():
+			t.Fatalf("job %s: not COMPLETED in time: last status %s, progress seen %v\n%s", id, o.done.Status, o.percents, describe(id))
+		}
+	}
+	if logs != nil { // the rest of the stream, up to the result line
+		for line := range logs {
+			o.lines = append(o.lines, line)
+		}
+	}
+	return o
 }
 
 // Cancelling a running job stops its real container through the entrypoint:
