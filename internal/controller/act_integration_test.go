@@ -47,7 +47,7 @@ func TestIntegrationActIsIdempotent(t *testing.T) {
 	ns := newNamespace(t)
 	events := &recordedEvents{}
 	r := &AsyncJobReconciler{Client: env.Client, APIReader: env.Client, Recorder: events}
-	aj := makeAsyncJob(ns, "twice", "report").obj()
+	aj := convertJob("twice", ns, "report").Obj()
 	mustCreate(t, aj)
 	desired, err := buildJob(aj, readyType(), readyTypeLimits, workerConfig{})
 	if err != nil {

@@ -37,14 +37,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 func TestIntegrationCreatesOneJobWithTheWorkerContract(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	aj := makeAsyncJob(ns, "job-1", jt.Name).obj()
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	aj := convertJob("job-1", ns, jt.Name).Obj()
 	mustCreate(t, aj)
 
 	job := waitJob(t, ns, "job-1")
@@ -105,13 +106,13 @@ func TestIntegrationLifecycleToCompletedWithResult(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "done", jt.Name).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("done", ns, jt.Name).Obj())
 	job := waitJob(t, ns, "done")
 	start := time.Now().Add(-time.Minute).Truncate(time.Second)
 
-	pod := createPod(t, job, "a", runningPod(start))
-	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+	env.CreatePod(t, runningPod(job, start))
+	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
 		s.StartTime = ptr.To(metav1.NewTime(start))
 		s.Active = 1
 	})
@@ -130,15 +131,12 @@ func TestIntegrationLifecycleToCompletedWithResult(t *testing.T) {
 		t.Errorf("Running condition not True: %+v", running.Status.Conditions)
 	}
 
-	pod.Status = terminatedPod(corev1.PodSucceeded, start, 0, `{"output":"s3://bucket/a.webm","bytes":1234}`)
-	if err := env.Client.Status().Update(context.Background(), pod); err != nil {
-		t.Fatal(err)
-	}
+	env.SetPodStatus(t, terminatedPod(job, "a", corev1.PodSucceeded, start, 0, `{"output":"s3://bucket/a.webm","bytes":1234}`))
 	end := start.Add(30 * time.Second)
-	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
 		s.Active, s.Succeeded = 0, 1
 		s.CompletionTime = ptr.To(metav1.NewTime(end))
-		s.Conditions = append(s.Conditions, jobCond(batchv1.JobSuccessCriteriaMet, "CompletionsReached", end), jobCond(batchv1.JobComplete, "CompletionsReached", end))
+		s.Conditions = append(s.Conditions, wrappers.CompleteConditions(metav1.NewTime(end))...)
 	})
 	done := waitState(t, ns, "done", asyncjobv1alpha1.StateCompleted)
 	if r := mustJSON(t, done.Status.Result.Raw); r["output"] != "s3://bucket/a.webm" || r["bytes"] != float64(1234) {
@@ -185,18 +183,17 @@ func TestIntegrationFailedWithReasonAndMessage(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "bad", jt.Name).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("bad", ns, jt.Name).Obj())
 	job := waitJob(t, ns, "bad")
 	start := time.Now().Add(-time.Minute).Truncate(time.Second)
-	createPod(t, job, "a", terminatedPod(corev1.PodFailed, start, 2, "input not found"))
-	createPod(t, job, "b", terminatedPod(corev1.PodFailed, start.Add(10*time.Second), 3, "codec unsupported"))
-	createPod(t, job, "c", terminatedPod(corev1.PodFailed, start.Add(5*time.Second), 4, "older failure"))
-	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+	env.CreatePod(t, terminatedPod(job, "a", corev1.PodFailed, start, 2, "input not found"))
+	env.CreatePod(t, terminatedPod(job, "b", corev1.PodFailed, start.Add(10*time.Second), 3, "codec unsupported"))
+	env.CreatePod(t, terminatedPod(job, "c", corev1.PodFailed, start.Add(5*time.Second), 4, "older failure"))
+	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
 		s.StartTime = ptr.To(metav1.NewTime(start))
 		s.Failed = 3
-		s.Conditions = append(s.Conditions, jobCond(batchv1.JobFailureTarget, "BackoffLimitExceeded", start.Add(20*time.Second)),
-			jobCond(batchv1.JobFailed, "BackoffLimitExceeded", start.Add(20*time.Second)))
+		s.Conditions = append(s.Conditions, wrappers.FailedConditions("BackoffLimitExceeded", "BackoffLimitExceeded", metav1.NewTime(start.Add(20*time.Second)))...)
 	})
 	failed := waitState(t, ns, "bad", asyncjobv1alpha1.StateFailed)
 	f := failed.Status.Failure
@@ -219,10 +216,10 @@ func TestIntegrationCancelDeletesTheJobInTheForeground(t *testing.T) {
 	startController(t)
 	ns := newNamespace(t)
 	jobs := watchJobCreations(t, ns)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "stop-me", jt.Name).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("stop-me", ns, jt.Name).Obj())
 	job := waitJob(t, ns, "stop-me")
-	createPod(t, job, "a", runningPod(time.Now().Add(-time.Second)))
+	env.CreatePod(t, runningPod(job, time.Now().Add(-time.Second)))
 	waitState(t, ns, "stop-me", asyncjobv1alpha1.StateRunning)
 
 	requestCancel(t, ns, "stop-me")
@@ -273,11 +270,11 @@ func TestIntegrationCancelBeforeTheTypeExistsNeverCreatesAJob(t *testing.T) {
 	ns := newNamespace(t)
 	jobs := watchJobCreations(t, ns)
 	typeName := uniqueTypeName(t)
-	mustCreate(t, makeAsyncJob(ns, "early", typeName).obj())
+	mustCreate(t, convertJob("early", ns, typeName).Obj())
 	waitState(t, ns, "early", asyncjobv1alpha1.StatePending)
 	requestCancel(t, ns, "early")
 	waitObserved(t, ns, "early", asyncjobv1alpha1.StateCancelled)
-	createReadyType(t, makeType(typeName))
+	createReadyType(t, convertType(typeName).Obj())
 	// A finished AsyncJob is not woken by its type appearing; lose its status
 	// so that a pass must decide again, now with the type Ready.
 	aj, err := getAJ(context.Background(), ns, "early")
@@ -298,8 +295,8 @@ func TestIntegrationCreatedCancelledWithAReadyTypeNeverGetsAJob(t *testing.T) {
 	startController(t)
 	ns := newNamespace(t)
 	jobs := watchJobCreations(t, ns)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	cancelledAtBirth := makeAsyncJob(ns, "never", jt.Name).obj()
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	cancelledAtBirth := convertJob("never", ns, jt.Name).Obj()
 	cancelledAtBirth.Spec.Cancel = true
 	mustCreate(t, cancelledAtBirth)
 	got := waitObserved(t, ns, "never", asyncjobv1alpha1.StateCancelled)
@@ -308,7 +305,7 @@ func TestIntegrationCreatedCancelledWithAReadyTypeNeverGetsAJob(t *testing.T) {
 		t.Errorf("Accepted %+v, want False/Cancelled", c)
 	}
 	// A sibling created after it gets its Job: the controller is not idle.
-	mustCreate(t, makeAsyncJob(ns, "sibling", jt.Name).obj())
+	mustCreate(t, convertJob("sibling", ns, jt.Name).Obj())
 	sibling := waitJob(t, ns, "sibling")
 	jobs.expectCreated(t, "only the sibling got a Job", sibling.UID)
 	eventually(t, "an Accepted=False Cancelled warning", func(ctx context.Context) error {
@@ -320,14 +317,14 @@ func TestIntegrationFinishedJobCannotBeCancelled(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "finished", jt.Name).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("finished", ns, jt.Name).Obj())
 	job := waitJob(t, ns, "finished")
 	now := time.Now().Truncate(time.Second)
-	createPod(t, job, "a", terminatedPod(corev1.PodSucceeded, now, 0, "plain text, not JSON"))
-	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+	env.CreatePod(t, terminatedPod(job, "a", corev1.PodSucceeded, now, 0, "plain text, not JSON"))
+	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
 		s.StartTime, s.CompletionTime, s.Succeeded = ptr.To(metav1.NewTime(now)), ptr.To(metav1.NewTime(now)), 1
-		s.Conditions = append(s.Conditions, jobCond(batchv1.JobSuccessCriteriaMet, "CompletionsReached", now), jobCond(batchv1.JobComplete, "CompletionsReached", now))
+		s.Conditions = append(s.Conditions, wrappers.CompleteConditions(metav1.NewTime(now))...)
 	})
 	done := waitState(t, ns, "finished", asyncjobv1alpha1.StateCompleted)
 	if string(done.Status.Result.Raw) != `"plain text, not JSON"` {
@@ -351,13 +348,13 @@ func TestIntegrationTTLDeletesFinishedAsyncJobInTheForeground(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "short-lived", jt.Name).overrides(asyncjobv1alpha1.JobLimits{TTLSecondsAfterFinished: ptr.To[int32](2)}).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("short-lived", ns, jt.Name).Overrides(asyncjobv1alpha1.JobLimits{TTLSecondsAfterFinished: ptr.To[int32](2)}).Obj())
 	job := waitJob(t, ns, "short-lived")
 	now := time.Now().Truncate(time.Second)
-	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
 		s.StartTime, s.Failed = ptr.To(metav1.NewTime(now)), 1
-		s.Conditions = append(s.Conditions, jobCond(batchv1.JobFailureTarget, "DeadlineExceeded", now), jobCond(batchv1.JobFailed, "DeadlineExceeded", now))
+		s.Conditions = append(s.Conditions, wrappers.FailedConditions("DeadlineExceeded", "DeadlineExceeded", metav1.NewTime(now))...)
 	})
 	failed := waitState(t, ns, "short-lived", asyncjobv1alpha1.StateFailed)
 	if failed.Status.Failure.Reason != "DeadlineExceeded" {
@@ -386,7 +383,7 @@ func TestIntegrationUnknownTypeWaitsThenStarts(t *testing.T) {
 	startController(t)
 	ns := newNamespace(t)
 	typeName := uniqueTypeName(t)
-	mustCreate(t, makeAsyncJob(ns, "waiting", typeName).obj())
+	mustCreate(t, convertJob("waiting", ns, typeName).Obj())
 	eventually(t, "Pending with Accepted=False TypeNotFound", func(ctx context.Context) error {
 		aj, err := getAJ(ctx, ns, "waiting")
 		if err != nil {
@@ -406,7 +403,7 @@ func TestIntegrationUnknownTypeWaitsThenStarts(t *testing.T) {
 		return expectEventKeys(ctx, ns, "waiting", eventKey{corev1.EventTypeWarning, asyncjobv1alpha1.ReasonTypeNotFound, "Accept",
 			fmt.Sprintf("AsyncJobType %q does not exist; the AsyncJob starts when it does", typeName)})
 	})
-	createReadyType(t, makeType(typeName))
+	createReadyType(t, convertType(typeName).Obj())
 	waitJob(t, ns, "waiting")
 }
 
@@ -415,9 +412,9 @@ func TestIntegrationInvalidParametersFailWithoutAJob(t *testing.T) {
 	startController(t)
 	ns := newNamespace(t)
 	jobs := watchJobCreations(t, ns)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "invalid", jt.Name).params(`{"format":"avi"}`).obj())
-	mustCreate(t, makeAsyncJob(ns, "too-many-retries", jt.Name).overrides(asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](9)}).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("invalid", ns, jt.Name).Params(`{"format":"avi"}`).Obj())
+	mustCreate(t, convertJob("too-many-retries", ns, jt.Name).Overrides(asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](9)}).Obj())
 	f := waitState(t, ns, "invalid", asyncjobv1alpha1.StateFailed).Status.Failure
 	if f == nil || f.Reason != asyncjobv1alpha1.ReasonInvalidParameters || f.Message != "/format: value must be one of 'webm', 'mp4'" {
 		t.Errorf("failure %+v", f)
@@ -430,7 +427,7 @@ func TestIntegrationInvalidParametersFailWithoutAJob(t *testing.T) {
 	waitObserved(t, ns, "too-many-retries", asyncjobv1alpha1.StateFailed)
 	expectNoJobs(t, ns, "no Job for a rejected AsyncJob", time.Second)
 	// A valid sibling created after them gets its Job, and it is the only one.
-	mustCreate(t, makeAsyncJob(ns, "valid", jt.Name).obj())
+	mustCreate(t, convertJob("valid", ns, jt.Name).Obj())
 	valid := waitJob(t, ns, "valid")
 	jobs.expectCreated(t, "only the valid sibling got a Job", valid.UID)
 	eventually(t, "InvalidParameters and InvalidSpec warnings, and Failed", func(ctx context.Context) error {
@@ -448,10 +445,9 @@ func TestIntegrationBrokenTypeIsNotReady(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
-	broken := makeType(uniqueTypeName(t))
-	broken.Spec.ParametersSchema.Raw = []byte(`{"type":"object","properties":{"x":{"type":7}}}`)
-	mustCreate(t, broken.obj())
-	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), broken.obj()) })
+	broken := convertType(uniqueTypeName(t)).Schema(`{"type":"object","properties":{"x":{"type":7}}}`)
+	mustCreate(t, broken.Obj())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), broken.Obj()) })
 	eventually(t, "Ready=False InvalidSchema", func(ctx context.Context) error {
 		got := &asyncjobv1alpha1.AsyncJobType{}
 		if err := env.Client.Get(ctx, types.NamespacedName{Name: broken.Name}, got); err != nil {
@@ -463,7 +459,7 @@ func TestIntegrationBrokenTypeIsNotReady(t *testing.T) {
 		}
 		return nil
 	})
-	mustCreate(t, makeAsyncJob(ns, "of-broken-type", broken.Name).obj())
+	mustCreate(t, convertJob("of-broken-type", ns, broken.Name).Obj())
 	eventually(t, "Accepted=False TypeNotReady", func(ctx context.Context) error {
 		aj, err := getAJ(ctx, ns, "of-broken-type")
 		if err != nil {
@@ -484,7 +480,7 @@ func TestIntegrationBrokenTypeIsNotReady(t *testing.T) {
 func TestIntegrationAPIServerRejectsSpecChanges(t *testing.T) {
 	needEnv(t)
 	ns := newNamespace(t)
-	aj := makeAsyncJob(ns, "immutable", "some-type").obj()
+	aj := convertJob("immutable", ns, "some-type").Obj()
 	aj.Spec.Cancel = false
 	mustCreate(t, aj)
 	tests := map[string]struct {
@@ -520,7 +516,7 @@ func TestIntegrationAPIServerRejectsSpecChanges(t *testing.T) {
 		}
 	})
 	t.Run("name longer than a Job name may be", func(t *testing.T) {
-		long := makeAsyncJob(ns, "a123456789-123456789-123456789-123456789-123456789-123456789-1234", "t").obj()
+		long := convertJob("a123456789-123456789-123456789-123456789-123456789-123456789-1234", ns, "t").Obj()
 		if err := env.Client.Create(context.Background(), long); err == nil || !containsAll(err.Error(), "at most 63 characters") {
 			t.Errorf("create error %v", err)
 		}
@@ -532,11 +528,11 @@ func TestIntegrationRestartedControllerCreatesNoSecondJob(t *testing.T) {
 	stop := startController(t)
 	ns := newNamespace(t)
 	jobs := watchJobCreations(t, ns)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "survivor", jt.Name).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("survivor", ns, jt.Name).Obj())
 	first := waitJob(t, ns, "survivor")
-	createPod(t, first, "a", runningPod(time.Now().Add(-time.Second)))
-	updateJobStatus(t, first, func(s *batchv1.JobStatus) { s.Active = 1 })
+	env.CreatePod(t, runningPod(first, time.Now().Add(-time.Second)))
+	env.UpdateJobStatus(t, first, func(s *batchv1.JobStatus) { s.Active = 1 })
 	eventually(t, "status records the Job and its one attempt", func(ctx context.Context) error {
 		aj, err := getAJ(ctx, ns, "survivor")
 		if err == nil && (aj.Status.JobName == "" || aj.Status.Attempts != 1) {
@@ -576,13 +572,11 @@ func TestIntegrationForeignJobIsLeftAloneThenItsNameIsUsed(t *testing.T) {
 	startController(t)
 	ns := newNamespace(t)
 	jobs := watchJobCreations(t, ns)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	foreign := &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{Name: "taken", Namespace: ns, Labels: map[string]string{"owner": "someone-else"}},
-		Spec:       *jt.Spec.Template.Spec.DeepCopy(),
-	}
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	foreign := wrappers.MakeJob("taken", ns).Label("owner", "someone-else").
+		PodTemplate(*jt.Spec.Template.Spec.Template.DeepCopy()).Obj()
 	mustCreate(t, foreign)
-	mustCreate(t, makeAsyncJob(ns, "taken", jt.Name).obj())
+	mustCreate(t, convertJob("taken", ns, jt.Name).Obj())
 	eventually(t, "Accepted=False JobNameConflict", func(ctx context.Context) error {
 		aj, err := getAJ(ctx, ns, "taken")
 		if err != nil {
@@ -641,10 +635,10 @@ func TestIntegrationJobDeletedByOthersIsJobLost(t *testing.T) {
 	startController(t)
 	ns := newNamespace(t)
 	jobs := watchJobCreations(t, ns)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "lost", jt.Name).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("lost", ns, jt.Name).Obj())
 	job := waitJob(t, ns, "lost")
-	createPod(t, job, "a", runningPod(time.Now().Add(-time.Second)))
+	env.CreatePod(t, runningPod(job, time.Now().Add(-time.Second)))
 	running := waitState(t, ns, "lost", asyncjobv1alpha1.StateRunning)
 	eventually(t, "status records the Job", func(ctx context.Context) error {
 		var err error
@@ -686,13 +680,13 @@ func TestIntegrationCompletedWaitsForALaggingPod(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "lagging", jt.Name).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("lagging", ns, jt.Name).Obj())
 	job := waitJob(t, ns, "lagging")
 	now := time.Now().Truncate(time.Second)
-	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
 		s.StartTime, s.CompletionTime, s.Succeeded = ptr.To(metav1.NewTime(now)), ptr.To(metav1.NewTime(now)), 1
-		s.Conditions = append(s.Conditions, jobCond(batchv1.JobSuccessCriteriaMet, "CompletionsReached", now), jobCond(batchv1.JobComplete, "CompletionsReached", now))
+		s.Conditions = append(s.Conditions, wrappers.CompleteConditions(metav1.NewTime(now))...)
 	})
 	// attempts follow the Job's counters: a pass has seen the completed Job.
 	eventually(t, "a pass saw the completed Job", func(ctx context.Context) error {
@@ -710,7 +704,7 @@ func TestIntegrationCompletedWaitsForALaggingPod(t *testing.T) {
 		t.Fatalf("without its pod: state %q result %v completionTime %v, want it still unfinished", aj.Status.State, aj.Status.Result, aj.Status.CompletionTime)
 	}
 
-	createPod(t, job, "a", terminatedPod(corev1.PodSucceeded, now, 0, `{"frames":42}`))
+	env.CreatePod(t, terminatedPod(job, "a", corev1.PodSucceeded, now, 0, `{"frames":42}`))
 	done := waitState(t, ns, "lagging", asyncjobv1alpha1.StateCompleted)
 	if done.Status.Result == nil || string(done.Status.Result.Raw) != `{"frames":42}` {
 		t.Errorf("result %v, want the pod's termination message", done.Status.Result)

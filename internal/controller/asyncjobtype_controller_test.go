@@ -31,23 +31,19 @@ import (
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // readyType is a usable AsyncJobType; cases break one thing each.
 func readyType() *asyncjobv1alpha1.AsyncJobType {
-	return &asyncjobv1alpha1.AsyncJobType{
-		ObjectMeta: metav1.ObjectMeta{Name: "report", UID: "type-uid", Generation: 1},
-		Spec: asyncjobv1alpha1.AsyncJobTypeSpec{
-			ParametersSchema: &apiextensionsv1.JSON{Raw: []byte(
-				`{"type":"object","required":["format"],"properties":{"format":{"enum":["csv","pdf"]}}}`)},
-			Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-				InitContainers: []corev1.Container{{Name: "fetch", Image: "example.com/fetch:1"}},
-				Containers:     []corev1.Container{{Name: "worker", Image: "example.com/worker:1"}},
-			}}}},
-			Defaults: asyncjobv1alpha1.JobLimits{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(2))},
-			Maximums: asyncjobv1alpha1.JobLimits{ActiveDeadlineSeconds: new(int64(3600)), BackoffLimit: new(int32(5))},
-		},
-	}
+	return wrappers.MakeAsyncJobType("report").UID("type-uid").Generation(1).Description("").
+		Schema(`{"type":"object","required":["format"],"properties":{"format":{"enum":["csv","pdf"]}}}`).
+		RestartPolicy("").
+		InitContainers(corev1.Container{Name: "fetch", Image: "example.com/fetch:1"}).
+		Containers(corev1.Container{Name: "worker", Image: "example.com/worker:1"}).
+		Defaults(asyncjobv1alpha1.JobLimits{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(2))}).
+		Maximums(asyncjobv1alpha1.JobLimits{ActiveDeadlineSeconds: new(int64(3600)), BackoffLimit: new(int32(5))}).
+		Obj()
 }
 
 func TestReadyCondition(t *testing.T) {

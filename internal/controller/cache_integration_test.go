@@ -23,7 +23,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,25 +30,24 @@ import (
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // TestIntegrationCacheHoldsOnlyLabelledPodsAndJobs: the manager's cache holds
 // the pods and Jobs that carry asyncjob.io/name, never the rest of the cluster.
 func TestIntegrationCacheHoldsOnlyLabelledPodsAndJobs(t *testing.T) {
 	needEnv(t)
-	mgr, _ := startManager(t)
+	mgr, _ := startManagerWith(t, Options{MaxConcurrentReconciles: 2})
 	ns := newNamespace(t)
-	podSpec := corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.com/c:1"}}}
-	jobSpec := batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-		RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "c", Image: "example.com/c:1"}}}}}
-	ours := map[string]string{asyncjobv1alpha1.LabelName: "ours"}
+	c := corev1.Container{Name: "c", Image: "example.com/c:1"}
+	jobPod := corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{c}}}
 
 	// The unlabelled objects first: each kind's watch delivers in order, so
 	// once the labelled one is cached, the unlabelled one would have been too.
-	mustCreate(t, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "unlabelled", Namespace: ns, Labels: map[string]string{"app": "other"}}, Spec: podSpec})
-	mustCreate(t, &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "unlabelled", Namespace: ns}, Spec: *jobSpec.DeepCopy()})
-	mustCreate(t, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "labelled", Namespace: ns, Labels: ours}, Spec: podSpec})
-	mustCreate(t, &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "labelled", Namespace: ns, Labels: ours}, Spec: *jobSpec.DeepCopy()})
+	mustCreate(t, wrappers.MakePod("unlabelled", ns).Label("app", "other").Containers(c).Obj())
+	mustCreate(t, wrappers.MakeJob("unlabelled", ns).PodTemplate(*jobPod.DeepCopy()).Obj())
+	mustCreate(t, wrappers.MakePod("labelled", ns).Label(asyncjobv1alpha1.LabelName, "ours").Containers(c).Obj())
+	mustCreate(t, wrappers.MakeJob("labelled", ns).Label(asyncjobv1alpha1.LabelName, "ours").PodTemplate(*jobPod.DeepCopy()).Obj())
 
 	cache := mgr.GetCache()
 	eventually(t, "the labelled pod and Job are cached", func(ctx context.Context) error {
@@ -107,7 +105,7 @@ func TestIntegrationTypeControllerForgetsDeletedTypes(t *testing.T) {
 	}
 	prepare := func(t *testing.T, name string) (*asyncjobv1alpha1.AsyncJobType, *paramschema.Schema) {
 		t.Helper()
-		jt := makeType(name).obj()
+		jt := convertType(name).Obj()
 		mustCreate(t, jt)
 		reconcileType(t, jt) // compiles it into the cache
 		held, err := schemas.ForType(jt)

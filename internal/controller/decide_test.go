@@ -25,11 +25,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // decideNow is the clock of the decide table.
@@ -38,11 +38,8 @@ var decideNow = statusNow.Time
 // decideAJ is an AsyncJob of readyType ("report") that no pass has seen yet;
 // cases change what they need.
 func decideAJ(mutate ...func(*asyncjobv1alpha1.AsyncJob)) *asyncjobv1alpha1.AsyncJob {
-	aj := &asyncjobv1alpha1.AsyncJob{
-		ObjectMeta: metav1.ObjectMeta{Name: "report-1", Namespace: "team-a", UID: "aj-uid", Generation: statusGen},
-		Spec: asyncjobv1alpha1.AsyncJobSpec{Type: "report",
-			Parameters: &apiextensionsv1.JSON{Raw: []byte(`{"format":"csv"}`)}},
-	}
+	aj := wrappers.MakeAsyncJob("report-1", "team-a").UID("aj-uid").Generation(statusGen).
+		Type("report").Params(`{"format":"csv"}`).Obj()
 	for _, m := range mutate {
 		m(aj)
 	}
@@ -126,7 +123,7 @@ var (
 // TestDecide has a row for every branch of decide, in its order of precedence.
 func TestDecide(t *testing.T) {
 	running := ownJob(t, func(j *batchv1.Job) { j.Status.Active = 1 })
-	runningPods := []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).running("worker").obj()}
+	runningPods := []corev1.Pod{*statusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).Running("worker").Obj()}
 	deleting := ownJob(t, func(j *batchv1.Job) {
 		j.Status.Active = 1
 		j.DeletionTimestamp = &metav1.Time{Time: decideNow.Add(-time.Second)}
@@ -138,7 +135,7 @@ func TestDecide(t *testing.T) {
 		j.Status.Failed = 1
 		j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded"}}
 	})
-	succeededPods := []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(2*time.Minute)).terminated("worker", 0, `{}`, ago(time.Minute)).obj()}
+	succeededPods := []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(2*time.Minute)).Terminated("worker", 0, `{}`, ago(time.Minute)).Obj()}
 	typeNotFound := notAccepted(asyncjobv1alpha1.ReasonTypeNotFound, `AsyncJobType "report" does not exist; the AsyncJob starts when it does`)
 
 	cases := []struct {

@@ -28,7 +28,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,59 +38,30 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
-// Builders for test objects, in the style of jobset's testing wrappers.
+// convertSchema is convertType's parameters schema: a required format.
+const convertSchema = `{"type":"object","required":["format"],
+	"properties":{"format":{"type":"string","enum":["webm","mp4"]},"input":{"type":"string"}}}`
 
-type typeWrapper struct{ asyncjobv1alpha1.AsyncJobType }
-
-func makeType(name string) *typeWrapper {
-	return &typeWrapper{asyncjobv1alpha1.AsyncJobType{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: asyncjobv1alpha1.AsyncJobTypeSpec{
-			Description: "converts media",
-			ParametersSchema: &apiextensionsv1.JSON{Raw: []byte(`{"type":"object","required":["format"],
-				"properties":{"format":{"type":"string","enum":["webm","mp4"]},"input":{"type":"string"}}}`)},
-			Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "convert"}, Annotations: map[string]string{"example.com/profile": "fast"}},
-				Spec: corev1.PodSpec{
-					RestartPolicy: corev1.RestartPolicyNever,
-					Containers: []corev1.Container{{
-						Name: "convert", Image: "example.com/convert:v1",
-						Args: []string{"--format=$(ASYNCJOB_PARAM_FORMAT)"},
-					}},
-				}}}},
-			Defaults: asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](2), ActiveDeadlineSeconds: ptr.To[int64](600)},
-			Maximums: asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](5)},
-		},
-	}}
+// convertType is the type the integration tests run: one container, "convert",
+// given the format as an argument, a pod label and annotation to pass on, and
+// limits to default and cap.
+func convertType(name string) *wrappers.AsyncJobTypeWrapper {
+	return wrappers.MakeAsyncJobType(name).Description("converts media").Schema(convertSchema).
+		Containers(corev1.Container{Name: "convert", Image: "example.com/convert:v1",
+			Args: []string{"--format=$(ASYNCJOB_PARAM_FORMAT)"}}).
+		PodLabel("app", "convert").PodAnnotation("example.com/profile", "fast").
+		Defaults(asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](2), ActiveDeadlineSeconds: ptr.To[int64](600)}).
+		Maximums(asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](5)})
 }
 
-func (w *typeWrapper) obj() *asyncjobv1alpha1.AsyncJobType { return &w.AsyncJobType }
-
-type ajWrapper struct{ asyncjobv1alpha1.AsyncJob }
-
-func makeAsyncJob(ns, name, jobType string) *ajWrapper {
-	return &ajWrapper{asyncjobv1alpha1.AsyncJob{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{asyncjobv1alpha1.LabelTenant: "acme"}},
-		Spec: asyncjobv1alpha1.AsyncJobSpec{
-			Type:       jobType,
-			Parameters: &apiextensionsv1.JSON{Raw: []byte(`{"format":"webm","input":"https://example.com/a.mov","crf":23}`)},
-		},
-	}}
+// convertJob is tenant acme's AsyncJob of jobType with valid parameters.
+func convertJob(name, ns, jobType string) *wrappers.AsyncJobWrapper {
+	return wrappers.MakeAsyncJob(name, ns).Type(jobType).Tenant("acme").
+		Params(`{"format":"webm","input":"https://example.com/a.mov","crf":23}`)
 }
-
-func (w *ajWrapper) params(raw string) *ajWrapper {
-	w.Spec.Parameters = &apiextensionsv1.JSON{Raw: []byte(raw)}
-	return w
-}
-
-func (w *ajWrapper) overrides(l asyncjobv1alpha1.JobLimits) *ajWrapper {
-	w.Spec.Overrides = &l
-	return w
-}
-
-func (w *ajWrapper) obj() *asyncjobv1alpha1.AsyncJob { return &w.AsyncJob }
 
 // uniqueTypeName keeps cluster-scoped types of different tests apart.
 func uniqueTypeName(t *testing.T) string {
@@ -99,13 +69,13 @@ func uniqueTypeName(t *testing.T) string {
 }
 
 // createReadyType creates a type and waits for the type controller to mark it Ready.
-func createReadyType(t *testing.T, w *typeWrapper) *asyncjobv1alpha1.AsyncJobType {
+func createReadyType(t *testing.T, jt *asyncjobv1alpha1.AsyncJobType) *asyncjobv1alpha1.AsyncJobType {
 	t.Helper()
-	mustCreate(t, w.obj())
-	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), w.obj()) })
+	mustCreate(t, jt)
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), jt) })
 	eventually(t, "type becomes Ready", func(ctx context.Context) error {
 		got := &asyncjobv1alpha1.AsyncJobType{}
-		if err := env.Client.Get(ctx, types.NamespacedName{Name: w.Name}, got); err != nil {
+		if err := env.Client.Get(ctx, types.NamespacedName{Name: jt.Name}, got); err != nil {
 			return err
 		}
 		if !meta.IsStatusConditionTrue(got.Status.Conditions, asyncjobv1alpha1.TypeConditionReady) {
@@ -113,7 +83,7 @@ func createReadyType(t *testing.T, w *typeWrapper) *asyncjobv1alpha1.AsyncJobTyp
 		}
 		return nil
 	})
-	return w.obj()
+	return jt
 }
 
 func getAJ(ctx context.Context, ns, name string) (*asyncjobv1alpha1.AsyncJob, error) {
@@ -171,70 +141,17 @@ func jobsIn(ctx context.Context, ns string) ([]batchv1.Job, error) {
 	return list.Items, err
 }
 
-// The Job controller and kubelet do not run in envtest; these helpers write the
-// status they would write, as Kueue's integration tests do.
-
-// createPod creates a pod of the Job, as the Job controller would, and gives it
-// the status a kubelet would report.
-func createPod(t *testing.T, job *batchv1.Job, suffix string, status corev1.PodStatus) *corev1.Pod {
-	t.Helper()
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: job.Name + "-" + suffix, Namespace: job.Namespace,
-			Labels:          job.Spec.Template.Labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(job, batchv1.SchemeGroupVersion.WithKind("Job"))},
-		},
-		Spec: *job.Spec.Template.Spec.DeepCopy(),
-	}
-	mustCreate(t, pod)
-	pod.Status = status
-	if err := env.Client.Status().Update(context.Background(), pod); err != nil {
-		t.Fatalf("pod status: %v", err)
-	}
-	return pod
+// runningPod is job's pod "a", whose convert container has run since start;
+// create it with env.CreatePod, as the Job controller and kubelet would.
+func runningPod(job *batchv1.Job, start time.Time) *corev1.Pod {
+	return wrappers.MakeJobPod(job, "a").Phase(corev1.PodRunning, metav1.NewTime(start)).Running("convert").Obj()
 }
 
-func runningPod(start time.Time) corev1.PodStatus {
-	return corev1.PodStatus{
-		Phase:     corev1.PodRunning,
-		StartTime: ptr.To(metav1.NewTime(start)),
-		ContainerStatuses: []corev1.ContainerStatus{{
-			Name: "convert", Image: "example.com/convert:v1", ImageID: "sha256:1",
-			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(start)}},
-		}},
-	}
-}
-
-func terminatedPod(phase corev1.PodPhase, start time.Time, exitCode int32, message string) corev1.PodStatus {
-	return corev1.PodStatus{
-		Phase:     phase,
-		StartTime: ptr.To(metav1.NewTime(start)),
-		ContainerStatuses: []corev1.ContainerStatus{{
-			Name: "convert", Image: "example.com/convert:v1", ImageID: "sha256:1",
-			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-				ExitCode: exitCode, Message: message, Reason: "Completed",
-				StartedAt: metav1.NewTime(start), FinishedAt: metav1.NewTime(start.Add(time.Second)),
-			}},
-		}},
-	}
-}
-
-// updateJobStatus applies f to the Job's status, as the Job controller would.
-func updateJobStatus(t *testing.T, job *batchv1.Job, f func(*batchv1.JobStatus)) {
-	t.Helper()
-	eventually(t, "update the Job's status", func(ctx context.Context) error {
-		cur := &batchv1.Job{}
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(job), cur); err != nil {
-			return err
-		}
-		f(&cur.Status)
-		return env.Client.Status().Update(ctx, cur)
-	})
-}
-
-func jobCond(t batchv1.JobConditionType, reason string, at time.Time) batchv1.JobCondition {
-	return batchv1.JobCondition{Type: t, Status: corev1.ConditionTrue, Reason: reason, Message: reason,
-		LastProbeTime: metav1.NewTime(at), LastTransitionTime: metav1.NewTime(at)}
+// terminatedPod is a pod of job whose convert container ran from start for a
+// second and exited with exitCode and the termination message.
+func terminatedPod(job *batchv1.Job, suffix string, phase corev1.PodPhase, start time.Time, exitCode int32, message string) *corev1.Pod {
+	return wrappers.MakeJobPod(job, suffix).Phase(phase, metav1.NewTime(start)).
+		Terminated("convert", exitCode, message, metav1.NewTime(start.Add(time.Second))).Obj()
 }
 
 func envValue(c corev1.Container, name string) (string, bool) {

@@ -29,6 +29,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // builderType is an AsyncJobType whose template exercises everything buildJob
@@ -80,14 +81,14 @@ func builderType() *asyncjobv1alpha1.AsyncJobType {
 }
 
 func builderAsyncJob(params string, labels map[string]string) *asyncjobv1alpha1.AsyncJob {
-	aj := &asyncjobv1alpha1.AsyncJob{
-		ObjectMeta: metav1.ObjectMeta{Name: "report-1", Namespace: "team-a", UID: "aj-uid", Labels: labels},
-		Spec:       asyncjobv1alpha1.AsyncJobSpec{Type: "report"},
+	aj := wrappers.MakeAsyncJob("report-1", "team-a").UID("aj-uid").Type("report")
+	if labels != nil {
+		aj.Labels = labels // as given: cases see the map buildJob reads
 	}
 	if params != "" {
-		aj.Spec.Parameters = &apiextensionsv1.JSON{Raw: []byte(params)}
+		aj.Params(params)
 	}
-	return aj
+	return aj.Obj()
 }
 
 // wantBuiltJob is the Job builderType gives for builderAsyncJob with

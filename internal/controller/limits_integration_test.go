@@ -30,6 +30,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // TestIntegrationLimitsAreFrozenWhenTheJobIsCreated: editing and then deleting
@@ -39,12 +40,11 @@ func TestIntegrationLimitsAreFrozenWhenTheJobIsCreated(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
-	w := makeType(uniqueTypeName(t))
+	w := convertType(uniqueTypeName(t)).PollInterval(3)
 	w.Spec.Defaults.TTLSecondsAfterFinished = ptr.To[int32](3600)
 	w.Spec.Maximums.TTLSecondsAfterFinished = ptr.To[int32](7200)
-	w.Spec.PollIntervalSeconds = 3
-	jt := createReadyType(t, w)
-	mustCreate(t, makeAsyncJob(ns, "frozen", jt.Name).obj())
+	jt := createReadyType(t, w.Obj())
+	mustCreate(t, convertJob("frozen", ns, jt.Name).Obj())
 
 	job := waitJob(t, ns, "frozen")
 	if got := job.Annotations; got[asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished] != "3600" || got[asyncjobv1alpha1.AnnotationPollIntervalSeconds] != "3" {
@@ -64,10 +64,10 @@ func TestIntegrationLimitsAreFrozenWhenTheJobIsCreated(t *testing.T) {
 	})
 
 	end := time.Now().Add(-time.Minute).Truncate(time.Second)
-	createPod(t, job, "a", terminatedPod(corev1.PodSucceeded, end.Add(-time.Minute), 0, `{"ok":true}`))
-	updateJobStatus(t, job, func(s *batchv1.JobStatus) {
+	env.CreatePod(t, terminatedPod(job, "a", corev1.PodSucceeded, end.Add(-time.Minute), 0, `{"ok":true}`))
+	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
 		s.StartTime, s.CompletionTime, s.Succeeded = ptr.To(metav1.NewTime(end.Add(-time.Minute))), ptr.To(metav1.NewTime(end)), 1
-		s.Conditions = append(s.Conditions, jobCond(batchv1.JobSuccessCriteriaMet, "CompletionsReached", end), jobCond(batchv1.JobComplete, "CompletionsReached", end))
+		s.Conditions = append(s.Conditions, wrappers.CompleteConditions(metav1.NewTime(end))...)
 	})
 	done := waitState(t, ns, "frozen", asyncjobv1alpha1.StateCompleted)
 	wantExpire := end.Add(time.Hour)
@@ -97,7 +97,7 @@ func TestIntegrationLimitsAreFrozenWhenTheJobIsCreated(t *testing.T) {
 		return env.Client.Update(ctx, cur)
 	})
 	waitTypeReady(t, jt.Name)
-	updateJobStatus(t, job, func(s *batchv1.JobStatus) { s.Failed = 1 })
+	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) { s.Failed = 1 })
 	var aj *asyncjobv1alpha1.AsyncJob
 	eventually(t, "a pass after the edit", func(ctx context.Context) error {
 		var err error

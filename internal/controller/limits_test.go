@@ -21,9 +21,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	batchv1 "k8s.io/api/batch/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 func TestResolveLimits(t *testing.T) {
@@ -252,31 +252,28 @@ func TestAppliedLimits(t *testing.T) {
 	}{
 		{
 			name: "a Job buildJob made, as the API server returns it",
-			job: &batchv1.Job{
-				ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
-					asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "60", asyncjobv1alpha1.AnnotationPollIntervalSeconds: "5",
-					"example.com/other": "x",
-				}},
-				Spec: batchv1.JobSpec{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(6))},
-			},
+			job: wrappers.MakeJob("report-1", "team-a").
+				Annotation(asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished, "60").
+				Annotation(asyncjobv1alpha1.AnnotationPollIntervalSeconds, "5").
+				Annotation("example.com/other", "x").
+				ActiveDeadline(600).BackoffLimit(6).Obj(),
 			want: &asyncjobv1alpha1.AppliedLimits{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(6)),
 				TTLSecondsAfterFinished: new(int32(60)), PollIntervalSeconds: new(int32(5))},
 		},
 		{
 			name: "a TTL of 0 is a TTL",
-			job: &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
-				asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "0"}}},
+			job:  wrappers.MakeJob("report-1", "team-a").Annotation(asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished, "0").Obj(),
 			want: &asyncjobv1alpha1.AppliedLimits{TTLSecondsAfterFinished: new(int32(0))},
 		},
 		{
 			name: "annotations that are not a number of seconds are not guessed at",
-			job: &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
-				asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "-1", asyncjobv1alpha1.AnnotationPollIntervalSeconds: "5s"}}},
+			job: wrappers.MakeJob("report-1", "team-a").Annotation(asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished, "-1").
+				Annotation(asyncjobv1alpha1.AnnotationPollIntervalSeconds, "5s").Obj(),
 			want: &asyncjobv1alpha1.AppliedLimits{},
 		},
 		{
 			name: "a Job without the annotations (created before them)",
-			job:  &batchv1.Job{Spec: batchv1.JobSpec{BackoffLimit: new(int32(2))}},
+			job:  wrappers.MakeJob("report-1", "team-a").BackoffLimit(2).Obj(),
 			want: &asyncjobv1alpha1.AppliedLimits{BackoffLimit: new(int32(2))},
 		},
 	}

@@ -36,8 +36,8 @@ func TestIntegrationPrinterColumns(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "shown", jt.Name).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("shown", ns, jt.Name).Obj())
 	waitJob(t, ns, "shown")
 	eventually(t, "status written", func(ctx context.Context) error {
 		aj, err := getAJ(ctx, ns, "shown")

@@ -44,7 +44,7 @@ func TestIntegrationSamplesRun(t *testing.T) {
 	// and a type name no other test uses.
 	jt.Name = uniqueTypeName(t)
 	aj.Namespace, aj.Spec.Type = newNamespace(t), jt.Name
-	createReadyType(t, &typeWrapper{*jt})
+	createReadyType(t, jt)
 	mustCreate(t, aj)
 
 	job := waitJob(t, aj.Namespace, aj.Name)

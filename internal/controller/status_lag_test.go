@@ -26,9 +26,9 @@ import (
 )
 
 func TestPodsLag(t *testing.T) {
-	completedJob := newStatusJob().counts(0, 1, 0).completed(ago(5 * time.Second)).obj()
-	succeeded := newStatusPod("report-1-a", corev1.PodSucceeded, ago(time.Minute)).obj()
-	running := newStatusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).obj()
+	completedJob := statusJob().Counts(0, 1, 0).Completed(ago(5 * time.Second)).Obj()
+	succeeded := *statusPod("report-1-a", corev1.PodSucceeded, ago(time.Minute)).Obj()
+	running := *statusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).Obj()
 	cases := []struct {
 		name string
 		pods []corev1.Pod
@@ -47,7 +47,7 @@ func TestPodsLag(t *testing.T) {
 			}
 		})
 	}
-	if podsLag(newStatusJob().counts(1, 0, 0).obj(), nil, statusNow.Time) {
+	if podsLag(statusJob().Counts(1, 0, 0).Obj(), nil, statusNow.Time) {
 		t.Errorf("a Job that is not complete never lags")
 	}
 }
@@ -56,15 +56,15 @@ func TestDeriveStatusWaitsForLaggingPods(t *testing.T) {
 	prev := asyncjobv1alpha1.AsyncJobStatus{State: asyncjobv1alpha1.StateRunning, StartTime: agoPtr(time.Minute)}
 	obs := observation{
 		Generation: 1, TTL: time.Hour, ResultContainer: resultName, PodsLagging: true,
-		Job:  newStatusJob().counts(0, 1, 0).completed(ago(time.Second)).obj(),
-		Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).obj()},
+		Job:  statusJob().Counts(0, 1, 0).Completed(ago(time.Second)).Obj(),
+		Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).Obj()},
 	}
 	got := deriveStatus(prev, obs, statusNow)
 	if got.State != asyncjobv1alpha1.StateRunning || got.CompletionTime != nil || got.Result != nil {
 		t.Errorf("with the pods lagging: state %q completion %v result %v, want still Running", got.State, got.CompletionTime, got.Result)
 	}
 	obs.PodsLagging = false
-	obs.Pods = []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(time.Minute)).terminated(resultName, 0, `{"ok":true}`, ago(time.Second)).obj()}
+	obs.Pods = []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(time.Minute)).Terminated(resultName, 0, `{"ok":true}`, ago(time.Second)).Obj()}
 	got = deriveStatus(prev, obs, statusNow)
 	if got.State != asyncjobv1alpha1.StateCompleted || got.Result == nil || string(got.Result.Raw) != `{"ok":true}` {
 		t.Errorf("once the pod is seen: state %q result %v, want Completed with the result", got.State, got.Result)

@@ -33,6 +33,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // Fixed clock for status derivation: everything is relative to statusNow.
@@ -84,18 +85,13 @@ const (
 	msgJobLost   = "the Job was deleted by someone other than asyncjob"
 )
 
-// statusJob builds the AsyncJob's batch Job in the state a test needs.
-type statusJob struct{ batchv1.Job }
-
-// newStatusJob is a Job as buildJob makes it and the API server defaults it:
-// with the limits of statusLimits.
-func newStatusJob() *statusJob {
-	return &statusJob{batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{Name: "report-1", Namespace: "team-a", Annotations: map[string]string{
-			asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "3600", asyncjobv1alpha1.AnnotationPollIntervalSeconds: "5",
-		}},
-		Spec: batchv1.JobSpec{ActiveDeadlineSeconds: new(int64(600)), BackoffLimit: new(int32(2))},
-	}}
+// statusJob is the AsyncJob's Job as buildJob makes it and the API server
+// defaults it: with the limits of statusLimits.
+func statusJob() *wrappers.JobWrapper {
+	return wrappers.MakeJob("report-1", "team-a").
+		Annotation(asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished, "3600").
+		Annotation(asyncjobv1alpha1.AnnotationPollIntervalSeconds, "5").
+		ActiveDeadline(600).BackoffLimit(2)
 }
 
 // statusLimits are the limits newStatusJob carries; its TTL is statusTTL.
@@ -104,60 +100,10 @@ func statusLimits() *asyncjobv1alpha1.AppliedLimits {
 		TTLSecondsAfterFinished: new(int32(3600)), PollIntervalSeconds: new(int32(5))}
 }
 
-func (j *statusJob) suspend() *statusJob { j.Spec.Suspend = new(true); return j }
-
-func (j *statusJob) counts(active, succeeded, failed int32) *statusJob {
-	j.Status.Active, j.Status.Succeeded, j.Status.Failed = active, succeeded, failed
-	return j
+// statusPod is a pod of statusJob in phase since start.
+func statusPod(name string, phase corev1.PodPhase, start metav1.Time) *wrappers.PodWrapper {
+	return wrappers.MakePod(name, "team-a").Phase(phase, start)
 }
-
-func (j *statusJob) started(at metav1.Time) *statusJob { j.Status.StartTime = &at; return j }
-
-func (j *statusJob) completed(at metav1.Time) *statusJob {
-	j.Status.CompletionTime = &at
-	j.Status.Conditions = append(j.Status.Conditions,
-		batchv1.JobCondition{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: at},
-		batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: at})
-	return j
-}
-
-func (j *statusJob) failed(reason, message string, at metav1.Time) *statusJob {
-	j.Status.Conditions = append(j.Status.Conditions,
-		batchv1.JobCondition{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: reason, Message: message, LastTransitionTime: at},
-		batchv1.JobCondition{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: reason, Message: message, LastTransitionTime: at})
-	return j
-}
-
-func (j *statusJob) obj() *batchv1.Job { return &j.Job }
-
-// statusPod builds a pod of the Job.
-type statusPod struct{ corev1.Pod }
-
-func newStatusPod(name string, phase corev1.PodPhase, start metav1.Time) *statusPod {
-	return &statusPod{corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "team-a"},
-		Status:     corev1.PodStatus{Phase: phase, StartTime: &start},
-	}}
-}
-
-func (p *statusPod) terminated(container string, exitCode int32, message string, finished metav1.Time) *statusPod {
-	p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{
-		Name: container,
-		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-			ExitCode: exitCode, Message: message, FinishedAt: finished,
-		}},
-	})
-	return p
-}
-
-func (p *statusPod) running(container string) *statusPod {
-	p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{
-		Name: container, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: *p.Status.StartTime}},
-	})
-	return p
-}
-
-func (p *statusPod) obj() corev1.Pod { return p.Pod }
 
 func rawJSON(s string) *apiextensionsv1.JSON { return &apiextensionsv1.JSON{Raw: []byte(s)} }
 
@@ -221,7 +167,7 @@ func TestDeriveStatus(t *testing.T) {
 		},
 		{
 			name: "Job without pods: Pending, waiting",
-			obs:  observation{Accepted: acceptedJobCreated, Job: newStatusJob().obj()},
+			obs:  observation{Accepted: acceptedJobCreated, Job: statusJob().Obj()},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
 					State:              asyncjobv1alpha1.StatePending,
@@ -237,8 +183,8 @@ func TestDeriveStatus(t *testing.T) {
 		},
 		{
 			name: "Job with a pending pod: Pending, waiting",
-			obs: observation{Accepted: acceptedJobCreated, Job: newStatusJob().counts(1, 0, 0).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodPending, ago(time.Minute)).obj()}},
+			obs: observation{Accepted: acceptedJobCreated, Job: statusJob().Counts(1, 0, 0).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodPending, ago(time.Minute)).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
 					State:              asyncjobv1alpha1.StatePending,
@@ -255,7 +201,7 @@ func TestDeriveStatus(t *testing.T) {
 		},
 		{
 			name: "suspended Job: Pending, suspended",
-			obs:  observation{Accepted: acceptedJobCreated, Job: newStatusJob().suspend().obj()},
+			obs:  observation{Accepted: acceptedJobCreated, Job: statusJob().Suspend().Obj()},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
 					State:              asyncjobv1alpha1.StatePending,
@@ -271,8 +217,8 @@ func TestDeriveStatus(t *testing.T) {
 		},
 		{
 			name: "a running pod: Running, start time from the pod, attempts from the Job's counters",
-			obs: observation{Accepted: acceptedJobCreated, Job: newStatusJob().counts(1, 0, 2).started(ago(20 * time.Minute)).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-c", corev1.PodRunning, ago(5*time.Minute)).running(resultName).obj()}},
+			obs: observation{Accepted: acceptedJobCreated, Job: statusJob().Counts(1, 0, 2).Started(ago(20 * time.Minute)).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-c", corev1.PodRunning, ago(5*time.Minute)).Running(resultName).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
 					State:              asyncjobv1alpha1.StateRunning,
@@ -290,10 +236,10 @@ func TestDeriveStatus(t *testing.T) {
 		},
 		{
 			name: "several pods: the earliest pod start is the start time",
-			obs: observation{Accepted: acceptedJobCreated, Job: newStatusJob().counts(1, 0, 1).obj(),
+			obs: observation{Accepted: acceptedJobCreated, Job: statusJob().Counts(1, 0, 1).Obj(),
 				Pods: []corev1.Pod{
-					newStatusPod("report-1-b", corev1.PodRunning, ago(2*time.Minute)).running(resultName).obj(),
-					newStatusPod("report-1-a", corev1.PodFailed, ago(8*time.Minute)).terminated(resultName, 1, "", ago(3*time.Minute)).obj(),
+					*statusPod("report-1-b", corev1.PodRunning, ago(2*time.Minute)).Running(resultName).Obj(),
+					*statusPod("report-1-a", corev1.PodFailed, ago(8*time.Minute)).Terminated(resultName, 1, "", ago(3*time.Minute)).Obj(),
 				}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
@@ -313,8 +259,8 @@ func TestDeriveStatus(t *testing.T) {
 		{
 			name: "started before, between retries (no pod running): still Running, start time and progress kept",
 			prev: runningPrev(),
-			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, Job: newStatusJob().counts(0, 0, 1).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodFailed, ago(10*time.Minute)).terminated(resultName, 1, "", ago(time.Minute)).obj()}},
+			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, Job: statusJob().Counts(0, 0, 1).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodFailed, ago(10*time.Minute)).Terminated(resultName, 1, "", ago(time.Minute)).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.ObservedGeneration = statusGen
@@ -329,7 +275,7 @@ func TestDeriveStatus(t *testing.T) {
 		{
 			name: "started before, then suspended (e.g. preempted): Pending, suspended, start time kept",
 			prev: runningPrev(),
-			obs:  observation{Generation: statusGen, Accepted: acceptedJobCreated, Job: newStatusJob().suspend().counts(0, 0, 1).obj()},
+			obs:  observation{Generation: statusGen, Accepted: acceptedJobCreated, Job: statusJob().Suspend().Counts(0, 0, 1).Obj()},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.State = asyncjobv1alpha1.StatePending
@@ -345,10 +291,10 @@ func TestDeriveStatus(t *testing.T) {
 			name: "Job complete, JSON termination message: Completed with the result",
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 1, 0).started(ago(11 * time.Minute)).completed(ago(time.Minute)).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
-					terminated("sidecar", 0, `{"not":"the result"}`, ago(time.Minute)).
-					terminated(resultName, 0, `{"rows":42,"url":"s3://bucket/report.csv"}`, ago(time.Minute)).obj()}},
+				Job: statusJob().Counts(0, 1, 0).Started(ago(11 * time.Minute)).Completed(ago(time.Minute)).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					Terminated("sidecar", 0, `{"not":"the result"}`, ago(time.Minute)).
+					Terminated(resultName, 0, `{"rows":42,"url":"s3://bucket/report.csv"}`, ago(time.Minute)).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.State = asyncjobv1alpha1.StateCompleted
@@ -373,9 +319,9 @@ func TestDeriveStatus(t *testing.T) {
 				return s
 			}(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 1, 0).started(ago(11 * time.Minute)).completed(ago(time.Minute)).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
-					terminated(resultName, 0, "", ago(time.Minute)).obj()}},
+				Job: statusJob().Counts(0, 1, 0).Started(ago(11 * time.Minute)).Completed(ago(time.Minute)).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					Terminated(resultName, 0, "", ago(time.Minute)).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := completedFromRunning()
 				s.Result = rawJSON(`{"rows":200000,"sample":["a","b"]}`)
@@ -390,9 +336,9 @@ func TestDeriveStatus(t *testing.T) {
 				return s
 			}(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 1, 0).started(ago(11 * time.Minute)).completed(ago(time.Minute)).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
-					terminated(resultName, 0, `{"from":"the termination message"}`, ago(time.Minute)).obj()}},
+				Job: statusJob().Counts(0, 1, 0).Started(ago(11 * time.Minute)).Completed(ago(time.Minute)).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					Terminated(resultName, 0, `{"from":"the termination message"}`, ago(time.Minute)).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := completedFromRunning()
 				s.Result = rawJSON(`{"from":"the termination message"}`)
@@ -403,17 +349,17 @@ func TestDeriveStatus(t *testing.T) {
 			name: "Job complete, no termination message, no result PUT: no result",
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 1, 0).started(ago(11 * time.Minute)).completed(ago(time.Minute)).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
-					terminated(resultName, 0, "", ago(time.Minute)).obj()}},
+				Job: statusJob().Counts(0, 1, 0).Started(ago(11 * time.Minute)).Completed(ago(time.Minute)).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					Terminated(resultName, 0, "", ago(time.Minute)).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus { return completedFromRunning() },
 		},
 		{
 			name: "Job complete before the controller saw a pod run: start time from the pod",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 1, 0).started(ago(3 * time.Minute)).completed(ago(time.Minute)).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(2*time.Minute)).
-					terminated(resultName, 0, `[1,2,3]`, ago(time.Minute)).obj()}},
+				Job: statusJob().Counts(0, 1, 0).Started(ago(3 * time.Minute)).Completed(ago(time.Minute)).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(2*time.Minute)).
+					Terminated(resultName, 0, `[1,2,3]`, ago(time.Minute)).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
 					State:              asyncjobv1alpha1.StateCompleted,
@@ -437,9 +383,9 @@ func TestDeriveStatus(t *testing.T) {
 			name: "Job complete, message that is not JSON: kept as a JSON string",
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
-					terminated(resultName, 0, `done: 42 "rows"`, ago(time.Minute)).obj()}},
+				Job: statusJob().Counts(0, 1, 0).Completed(ago(time.Minute)).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					Terminated(resultName, 0, `done: 42 "rows"`, ago(time.Minute)).Obj()}},
 			want: func(t *testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.State = asyncjobv1alpha1.StateCompleted
@@ -459,9 +405,9 @@ func TestDeriveStatus(t *testing.T) {
 			name: "Job complete, message over 4096 bytes: capped",
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
-					terminated(resultName, 0, longMessage, ago(time.Minute)).obj()}},
+				Job: statusJob().Counts(0, 1, 0).Completed(ago(time.Minute)).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					Terminated(resultName, 0, longMessage, ago(time.Minute)).Obj()}},
 			want: func(t *testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.State = asyncjobv1alpha1.StateCompleted
@@ -482,7 +428,7 @@ func TestDeriveStatus(t *testing.T) {
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
 				Job: func() *batchv1.Job {
-					j := newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj()
+					j := statusJob().Counts(0, 1, 0).Completed(ago(time.Minute)).Obj()
 					j.Status.CompletionTime = nil
 					return j
 				}()},
@@ -504,10 +450,10 @@ func TestDeriveStatus(t *testing.T) {
 			name: "Job failed, backoff limit exceeded: the latest failed container's message and exit code",
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 0, 2).failed("BackoffLimitExceeded", "Job has reached the specified backoff limit", ago(30*time.Second)).obj(),
+				Job: statusJob().Counts(0, 0, 2).Failed("BackoffLimitExceeded", "Job has reached the specified backoff limit", ago(30*time.Second)).Obj(),
 				Pods: []corev1.Pod{
-					newStatusPod("report-1-b", corev1.PodFailed, ago(2*time.Minute)).terminated(resultName, 3, "boom", ago(31*time.Second)).obj(),
-					newStatusPod("report-1-a", corev1.PodFailed, ago(10*time.Minute)).terminated(resultName, 1, "first try", ago(5*time.Minute)).obj(),
+					*statusPod("report-1-b", corev1.PodFailed, ago(2*time.Minute)).Terminated(resultName, 3, "boom", ago(31*time.Second)).Obj(),
+					*statusPod("report-1-a", corev1.PodFailed, ago(10*time.Minute)).Terminated(resultName, 1, "first try", ago(5*time.Minute)).Obj(),
 				}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
@@ -528,9 +474,9 @@ func TestDeriveStatus(t *testing.T) {
 		{
 			name: "Job failed, container without a message and a Job condition without one: the exit code is the message",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "", ago(30*time.Second)).obj(),
+				Job: statusJob().Counts(0, 0, 1).Failed("BackoffLimitExceeded", "", ago(30*time.Second)).Obj(),
 				Pods: []corev1.Pod{
-					newStatusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).terminated(resultName, 137, "", ago(31*time.Second)).obj(),
+					*statusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).Terminated(resultName, 137, "", ago(31*time.Second)).Obj(),
 				}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
@@ -555,9 +501,9 @@ func TestDeriveStatus(t *testing.T) {
 		{
 			name: "Job failed, container without a message: the Job's message, then the exit code",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "Job has reached the specified backoff limit", ago(30*time.Second)).obj(),
+				Job: statusJob().Counts(0, 0, 1).Failed("BackoffLimitExceeded", "Job has reached the specified backoff limit", ago(30*time.Second)).Obj(),
 				Pods: []corev1.Pod{
-					newStatusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).terminated(resultName, 2, "", ago(31*time.Second)).obj(),
+					*statusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).Terminated(resultName, 2, "", ago(31*time.Second)).Obj(),
 				}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
@@ -582,9 +528,9 @@ func TestDeriveStatus(t *testing.T) {
 		{
 			name: "Job failed, container message over 1024 bytes: capped, keeping its end, where the newest lines are",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "", ago(30*time.Second)).obj(),
+				Job: statusJob().Counts(0, 0, 1).Failed("BackoffLimitExceeded", "", ago(30*time.Second)).Obj(),
 				Pods: []corev1.Pod{
-					newStatusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).terminated(resultName, 1, strings.Repeat("a", 1000)+strings.Repeat("z", 1000), ago(31*time.Second)).obj(),
+					*statusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).Terminated(resultName, 1, strings.Repeat("a", 1000)+strings.Repeat("z", 1000), ago(31*time.Second)).Obj(),
 				}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				capped := "…" + strings.Repeat("a", 21) + strings.Repeat("z", 1000) // 3 + 21 + 1000 bytes
@@ -609,9 +555,9 @@ func TestDeriveStatus(t *testing.T) {
 		{
 			name: "Job failed in an init container: its message and exit code",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "Job has reached the specified backoff limit", ago(30*time.Second)).obj(),
+				Job: statusJob().Counts(0, 0, 1).Failed("BackoffLimitExceeded", "Job has reached the specified backoff limit", ago(30*time.Second)).Obj(),
 				Pods: []corev1.Pod{func() corev1.Pod {
-					p := newStatusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).obj()
+					p := *statusPod("report-1-a", corev1.PodFailed, ago(2*time.Minute)).Obj()
 					p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "fetch", State: corev1.ContainerState{
 						Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Message: "input not found", FinishedAt: ago(31 * time.Second)}}}}
 					p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: resultName, State: corev1.ContainerState{
@@ -641,7 +587,7 @@ func TestDeriveStatus(t *testing.T) {
 			name: "Job failed, deadline exceeded: the reason and message pass through",
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 0, 1).failed("DeadlineExceeded", "Job was active longer than specified deadline", ago(30*time.Second)).obj()},
+				Job: statusJob().Counts(0, 0, 1).Failed("DeadlineExceeded", "Job was active longer than specified deadline", ago(30*time.Second)).Obj()},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.State = asyncjobv1alpha1.StateFailed
@@ -660,7 +606,7 @@ func TestDeriveStatus(t *testing.T) {
 		{
 			name: "Job failed without a reason: JobFailed",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL,
-				Job: newStatusJob().failed("", "", ago(30*time.Second)).obj()},
+				Job: statusJob().Failed("", "", ago(30*time.Second)).Obj()},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
 					State:              asyncjobv1alpha1.StateFailed,
@@ -703,8 +649,8 @@ func TestDeriveStatus(t *testing.T) {
 			name: "cancel requested, Job still there with a running pod: Running, stopping",
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, CancelRequested: true, TTL: statusTTL,
-				Job:  newStatusJob().counts(1, 0, 0).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, ago(10*time.Minute)).running(resultName).obj()}},
+				Job:  statusJob().Counts(1, 0, 0).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodRunning, ago(10*time.Minute)).Running(resultName).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.ObservedGeneration = statusGen
@@ -719,7 +665,7 @@ func TestDeriveStatus(t *testing.T) {
 		{
 			name: "cancel requested, Job still there, no pod ran: Pending, stopping",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, CancelRequested: true, TTL: statusTTL,
-				Job: newStatusJob().obj()},
+				Job: statusJob().Obj()},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
 					State:              asyncjobv1alpha1.StatePending,
@@ -761,9 +707,9 @@ func TestDeriveStatus(t *testing.T) {
 			name: "cancel requested but the Job already completed: Completed (a finished job cannot be cancelled)",
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, CancelRequested: true, TTL: statusTTL, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
-					terminated(resultName, 0, `{"ok":true}`, ago(time.Minute)).obj()}},
+				Job: statusJob().Counts(0, 1, 0).Completed(ago(time.Minute)).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					Terminated(resultName, 0, `{"ok":true}`, ago(time.Minute)).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.State = asyncjobv1alpha1.StateCompleted
@@ -812,8 +758,8 @@ func TestDeriveStatus(t *testing.T) {
 			name: "progress reported earlier is preserved while running",
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: statusTTL,
-				Job:  newStatusJob().counts(1, 0, 0).obj(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, ago(10*time.Minute)).running(resultName).obj()}},
+				Job:  statusJob().Counts(1, 0, 0).Obj(),
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodRunning, ago(10*time.Minute)).Running(resultName).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.ObservedGeneration = statusGen
@@ -830,12 +776,12 @@ func TestDeriveStatus(t *testing.T) {
 			prev: runningPrev(),
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: 10 * time.Minute, ResultContainer: resultName,
 				Job: func() *batchv1.Job {
-					j := newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj()
+					j := statusJob().Counts(0, 1, 0).Completed(ago(time.Minute)).Obj()
 					j.Annotations[asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished] = "60"
 					return j
 				}(),
-				Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
-					terminated(resultName, 0, `{"ok":true}`, ago(time.Minute)).obj()}},
+				Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(10*time.Minute)).
+					Terminated(resultName, 0, `{"ok":true}`, ago(time.Minute)).Obj()}},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.State = asyncjobv1alpha1.StateCompleted
@@ -854,7 +800,7 @@ func TestDeriveStatus(t *testing.T) {
 		{
 			name: "no limits recorded (the status write after the create was lost): rebuilt from the Job, which sets the TTL",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: 10 * time.Minute, ResultContainer: resultName,
-				Job: newStatusJob().counts(0, 0, 1).failed("DeadlineExceeded", "", ago(time.Minute)).obj()},
+				Job: statusJob().Counts(0, 0, 1).Failed("DeadlineExceeded", "", ago(time.Minute)).Obj()},
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				return asyncjobv1alpha1.AsyncJobStatus{
 					State:              asyncjobv1alpha1.StateFailed,
@@ -877,7 +823,7 @@ func TestDeriveStatus(t *testing.T) {
 			name: "a Job from before the limit annotations: deadline and retries from its spec, the TTL from the type now",
 			obs: observation{Generation: statusGen, Accepted: acceptedJobCreated, TTL: 10 * time.Minute, ResultContainer: resultName,
 				Job: func() *batchv1.Job {
-					j := newStatusJob().counts(0, 0, 1).failed("DeadlineExceeded", "", ago(time.Minute)).obj()
+					j := statusJob().Counts(0, 0, 1).Failed("DeadlineExceeded", "", ago(time.Minute)).Obj()
 					j.Annotations = map[string]string{asyncjobv1alpha1.AnnotationTTLSecondsAfterFinished: "not a number"}
 					return j
 				}()},
@@ -1000,19 +946,19 @@ func TestDeriveStatusIsStable(t *testing.T) {
 	later := metav1.NewTime(statusNow.Add(7 * time.Minute))
 	cases := map[string]observation{
 		"pending, type not found": {Accepted: acceptedTypeNotFound},
-		"pending, suspended":      {Accepted: acceptedJobCreated, Job: newStatusJob().suspend().obj()},
-		"running": {Accepted: acceptedJobCreated, Job: newStatusJob().counts(1, 0, 0).obj(),
-			Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).running(resultName).obj()}},
-		"stopping": {Accepted: acceptedJobCreated, CancelRequested: true, Job: newStatusJob().counts(1, 0, 0).obj(),
-			Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).running(resultName).obj()}},
+		"pending, suspended":      {Accepted: acceptedJobCreated, Job: statusJob().Suspend().Obj()},
+		"running": {Accepted: acceptedJobCreated, Job: statusJob().Counts(1, 0, 0).Obj(),
+			Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).Running(resultName).Obj()}},
+		"stopping": {Accepted: acceptedJobCreated, CancelRequested: true, Job: statusJob().Counts(1, 0, 0).Obj(),
+			Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodRunning, ago(time.Minute)).Running(resultName).Obj()}},
 		"completed": {Accepted: acceptedJobCreated, TTL: statusTTL, ResultContainer: resultName,
-			Job: newStatusJob().counts(0, 1, 0).completed(ago(time.Minute)).obj(),
-			Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodSucceeded, ago(3*time.Minute)).
-				terminated(resultName, 0, `{"ok":true}`, ago(time.Minute)).obj()}},
+			Job: statusJob().Counts(0, 1, 0).Completed(ago(time.Minute)).Obj(),
+			Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodSucceeded, ago(3*time.Minute)).
+				Terminated(resultName, 0, `{"ok":true}`, ago(time.Minute)).Obj()}},
 		"failed": {Accepted: acceptedJobCreated, TTL: statusTTL,
-			Job: newStatusJob().counts(0, 0, 1).failed("BackoffLimitExceeded", "", ago(time.Minute)).obj(),
-			Pods: []corev1.Pod{newStatusPod("report-1-a", corev1.PodFailed, ago(3*time.Minute)).
-				terminated(resultName, 3, "boom", ago(time.Minute)).obj()}},
+			Job: statusJob().Counts(0, 0, 1).Failed("BackoffLimitExceeded", "", ago(time.Minute)).Obj(),
+			Pods: []corev1.Pod{*statusPod("report-1-a", corev1.PodFailed, ago(3*time.Minute)).
+				Terminated(resultName, 3, "boom", ago(time.Minute)).Obj()}},
 		"cancelled": {Accepted: acceptedJobCreated, CancelRequested: true, TTL: statusTTL},
 		"rejected": {Accepted: acceptedTypeNotFound, TTL: statusTTL,
 			Rejected: &asyncjobv1alpha1.Failure{Reason: asyncjobv1alpha1.ReasonInvalidParameters, Message: "/format: is required"}},
@@ -1055,7 +1001,7 @@ func TestDeriveStatusTransitionTimes(t *testing.T) {
 		}
 		return *c
 	}
-	job := newStatusJob().counts(1, 0, 0).obj()
+	job := statusJob().Counts(1, 0, 0).Obj()
 
 	// t1: waiting for the type.
 	s1 := deriveStatus(asyncjobv1alpha1.AsyncJobStatus{}, observation{Generation: statusGen, Accepted: acceptedTypeNotFound}, t1)
@@ -1085,7 +1031,7 @@ func TestDeriveStatusTransitionTimes(t *testing.T) {
 	}
 
 	// t4: a pod runs: Running flips to True at t4.
-	pods := []corev1.Pod{newStatusPod("report-1-a", corev1.PodRunning, t3).running(resultName).obj()}
+	pods := []corev1.Pod{*statusPod("report-1-a", corev1.PodRunning, t3).Running(resultName).Obj()}
 	s4 := deriveStatus(s3, observation{Generation: statusGen, Accepted: acceptedJobCreated, Job: job, Pods: pods}, t4)
 	if got := running(s4); got.Status != metav1.ConditionTrue || got.Reason != asyncjobv1alpha1.ReasonPodRunning || !got.LastTransitionTime.Equal(&t4) {
 		t.Errorf("t4: Running = %+v, want True/PodRunning at %v", got, t4)

@@ -29,12 +29,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/asyncjob/asyncjob/test/framework"
 )
@@ -76,14 +73,7 @@ func needEnv(t *testing.T) {
 // returned stop is called (also at the end of the test).
 func startController(t *testing.T) (stop func()) {
 	t.Helper()
-	_, stop = startManager(t)
-	return stop
-}
-
-// startManager is startController that also returns the running manager.
-func startManager(t *testing.T) (_ ctrl.Manager, stop func()) {
-	t.Helper()
-	return startManagerWith(t, Options{MaxConcurrentReconciles: 2})
+	return startControllerWith(t, Options{MaxConcurrentReconciles: 2})
 }
 
 // startControllerWith is startController with options of the test's own.
@@ -93,35 +83,14 @@ func startControllerWith(t *testing.T, opts Options) (stop func()) {
 	return stop
 }
 
+// startManagerWith is startControllerWith that also returns the running manager.
 func startManagerWith(t *testing.T, opts Options) (_ ctrl.Manager, stop func()) {
 	t.Helper()
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:  env.Scheme,
-		Cache:   CacheOptions(),
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		// Each test starts its own manager, so controller names repeat.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	var mgr ctrl.Manager
+	stop = env.StartManager(t, CacheOptions(), func(m ctrl.Manager) error {
+		mgr = m
+		return Setup(m, opts)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Setup(mgr, opts); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	var stopped atomic.Bool
-	stop = func() {
-		if stopped.Swap(true) {
-			return
-		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	}
-	t.Cleanup(stop)
 	return mgr, stop
 }
 

@@ -55,8 +55,8 @@ func TestIntegrationWorkerTokenIsDelivered(t *testing.T) {
 	needEnv(t)
 	startControllerWith(t, workerOptions())
 	ns := newNamespace(t)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	aj := makeAsyncJob(ns, "called-back", jt.Name).obj()
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	aj := convertJob("called-back", ns, jt.Name).Obj()
 	mustCreate(t, aj)
 	job := waitJob(t, ns, "called-back")
 
@@ -122,7 +122,7 @@ func TestIntegrationWorkerSecretCreateIsIdempotent(t *testing.T) {
 	}
 
 	t.Run("twice", func(t *testing.T) {
-		aj := makeAsyncJob(ns, "twice", "report").obj()
+		aj := convertJob("twice", ns, "report").Obj()
 		mustCreate(t, aj)
 		if out, err := r.act(ctx, aj, create(aj)); err != nil || out.Created == nil || out.SecretConflict {
 			t.Fatalf("first pass: outcome %+v, err %v; want the Job created", out, err)
@@ -141,7 +141,7 @@ func TestIntegrationWorkerSecretCreateIsIdempotent(t *testing.T) {
 	})
 
 	t.Run("a Secret left by a pass whose Job create failed", func(t *testing.T) {
-		aj := makeAsyncJob(ns, "left", "report").obj()
+		aj := convertJob("left", ns, "report").Obj()
 		mustCreate(t, aj)
 		a := create(aj)
 		mustCreate(t, a.Secret.DeepCopy())
@@ -151,7 +151,7 @@ func TestIntegrationWorkerSecretCreateIsIdempotent(t *testing.T) {
 	})
 
 	t.Run("a Secret of the name the AsyncJob does not control", func(t *testing.T) {
-		aj := makeAsyncJob(ns, "foreign", "report").obj()
+		aj := convertJob("foreign", ns, "report").Obj()
 		mustCreate(t, aj)
 		mustCreate(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "foreign-worker", Namespace: ns},
 			StringData: map[string]string{"token": "someone else's"}})
@@ -171,11 +171,11 @@ func TestIntegrationForeignWorkerSecretBlocksTheJob(t *testing.T) {
 	needEnv(t)
 	startControllerWith(t, workerOptions())
 	ns := newNamespace(t)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
 	foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "blocked-worker", Namespace: ns},
 		StringData: map[string]string{"token": "someone else's"}}
 	mustCreate(t, foreign)
-	mustCreate(t, makeAsyncJob(ns, "blocked", jt.Name).obj())
+	mustCreate(t, convertJob("blocked", ns, jt.Name).Obj())
 	eventually(t, "Accepted=False WorkerSecretConflict", func(ctx context.Context) error {
 		aj, err := getAJ(ctx, ns, "blocked")
 		if err != nil {
@@ -211,8 +211,8 @@ func TestIntegrationNoCallbacksNoSecret(t *testing.T) {
 	needEnv(t)
 	startController(t)
 	ns := newNamespace(t)
-	jt := createReadyType(t, makeType(uniqueTypeName(t)))
-	mustCreate(t, makeAsyncJob(ns, "quiet", jt.Name).obj())
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("quiet", ns, jt.Name).Obj())
 	job := waitJob(t, ns, "quiet")
 	if _, err := getSecret(context.Background(), ns, "quiet-worker"); !isNotFound(err) {
 		t.Errorf("a worker Secret without callbacks (get: %v)", err)
@@ -246,21 +246,20 @@ func TestIntegrationEntrypointInjection(t *testing.T) {
 	needEnv(t)
 	startControllerWith(t, workerOptions())
 	ns := newNamespace(t)
-	w := makeType(uniqueTypeName(t))
-	w.Spec.Entrypoint = asyncjobv1alpha1.EntrypointInject
-	mustCreate(t, w.obj())
-	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), w.obj()) })
+	w := convertType(uniqueTypeName(t)).Entrypoint(asyncjobv1alpha1.EntrypointInject)
+	mustCreate(t, w.Obj())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), w.Obj()) })
 	c := waitTypeCondition(t, w.Name, metav1.ConditionFalse, asyncjobv1alpha1.ReasonInvalidTemplate)
 	if !strings.Contains(c.Message, `entrypoint Inject needs an explicit command in container "convert"`) {
 		t.Errorf("Ready message %q does not say the command is missing", c.Message)
 	}
-	mustCreate(t, makeAsyncJob(ns, "waits", w.Name).obj())
+	mustCreate(t, convertJob("waits", ns, w.Name).Obj())
 	expectNoJobs(t, ns, "no Job while the type is not Ready", time.Second)
 
 	// The type names its command: Ready, and the waiting AsyncJob starts.
 	eventually(t, "set the command", func(ctx context.Context) error {
 		cur := &asyncjobv1alpha1.AsyncJobType{}
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(w.obj()), cur); err != nil {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(w.Obj()), cur); err != nil {
 			return err
 		}
 		cur.Spec.Template.Spec.Template.Spec.Containers[0].Command = []string{"/convert"}
@@ -289,11 +288,9 @@ func TestIntegrationEntrypointInjection(t *testing.T) {
 func TestIntegrationEntrypointNeedsAnImage(t *testing.T) {
 	needEnv(t)
 	startController(t)
-	w := makeType(uniqueTypeName(t))
-	w.Spec.Entrypoint = asyncjobv1alpha1.EntrypointInject
-	w.Spec.Template.Spec.Template.Spec.Containers[0].Command = []string{"/convert"}
-	mustCreate(t, w.obj())
-	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), w.obj()) })
+	w := convertType(uniqueTypeName(t)).Entrypoint(asyncjobv1alpha1.EntrypointInject).Command("/convert")
+	mustCreate(t, w.Obj())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), w.Obj()) })
 	c := waitTypeCondition(t, w.Name, metav1.ConditionFalse, asyncjobv1alpha1.ReasonEntrypointUnavailable)
 	if !strings.Contains(c.Message, "--entrypoint-image") {
 		t.Errorf("Ready message %q does not name the missing flag", c.Message)

@@ -53,10 +53,15 @@ func jobIDForKey(tenant, key string) string {
 // checkReplay decides a submission whose job id was taken by existing: with
 // the same Idempotency-Key and the same request it is a replay (nil), with a
 // different request it is refused. Without a key the id was random and
-// collided, which is not the client's doing.
-func checkReplay(existing *v1alpha1.AsyncJob, hasKey bool, hash string) error {
+// collided, which is not the client's doing. An object of that name that is
+// not the tenant's (made with kubectl, or relabelled) is never replayed: that
+// would show the client a job it does not own.
+func checkReplay(existing *v1alpha1.AsyncJob, tenant string, hasKey bool, hash string) error {
 	if !hasKey {
 		return fmt.Errorf("random job id %s is taken", existing.Name)
+	}
+	if existing.Labels[v1alpha1.LabelTenant] != tenant {
+		return newError(problemIdempotencyMismatch, "this Idempotency-Key cannot be used; use a new key")
 	}
 	if existing.Annotations[annotationRequestHash] != hash {
 		return newError(problemIdempotencyMismatch, "this Idempotency-Key was already used for a different request; use a new key")

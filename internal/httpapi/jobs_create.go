@@ -83,7 +83,7 @@ func (s *Server) createJob(c *gin.Context) error {
 		return err
 	}
 	if taken {
-		if err := checkReplay(aj, hasKey, hash); err != nil {
+		if err := checkReplay(aj, id.Tenant, hasKey, hash); err != nil {
 			return err
 		}
 		c.Header("Idempotent-Replayed", "true")

@@ -285,3 +285,23 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 		t.Errorf("%d AsyncJobs, want 1", len(list.Items))
 	}
 }
+
+// An object holding the id a key maps to that is not the tenant's (here: the
+// tenant label removed by an operator) is never replayed to the client.
+func TestIdempotencyKeyNeverReplaysAnotherOwnersJob(t *testing.T) {
+	h := newHarness(t)
+	body := map[string]any{"type": h.typ, "parameters": map[string]any{"input": "https://example.com/a", "format": "mp4"}}
+	first := h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", "order-7").expect(t, http.StatusAccepted).job(t)
+	var aj v1alpha1.AsyncJob
+	h.must(h.env.Client.Get(context.Background(), types.NamespacedName{Namespace: h.tenantA, Name: first.ID}, &aj))
+	delete(aj.Labels, v1alpha1.LabelTenant)
+	h.must(h.env.Client.Update(context.Background(), &aj))
+
+	r := h.request(http.MethodPost, "/v1/jobs", h.tenantA, body, "Idempotency-Key", "order-7").expect(t, http.StatusUnprocessableEntity)
+	if p := r.problem(t); p.Code != problemIdempotencyMismatch.Code {
+		t.Errorf("code %s, want %s", p.Code, problemIdempotencyMismatch.Code)
+	}
+	if strings.Contains(string(r.body), first.ID) || r.Header.Get("Location") != "" {
+		t.Errorf("the answer reveals the object: Location %q, body %s", r.Header.Get("Location"), r.body)
+	}
+}

@@ -51,7 +51,7 @@ func (s *Server) getResult(c *gin.Context) error {
 		return writeJSON(c, http.StatusOK, rawJSON(result))
 	case StatusPending, StatusRunning:
 		return newError(problemResultNotReady, "job %s is %s; poll %s and come back once it is COMPLETED",
-			aj.Name, statusOf(aj.Status.State), jobPath(aj.Name)).withRetryAfter(s.pollSeconds(c, aj.Spec.Type))
+			aj.Name, statusOf(aj.Status.State), jobPath(aj.Name)).withRetryAfter(s.pollSeconds(c, aj))
 	default:
 		return newError(problemNoResult, "job %s is %s and will never have a result; %s says why",
 			aj.Name, statusOf(aj.Status.State), jobPath(aj.Name))

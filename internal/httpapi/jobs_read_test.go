@@ -175,3 +175,21 @@ func TestTypes(t *testing.T) {
 		}
 	}
 }
+
+// Once the controller has frozen a job's limits, its polling hint is the
+// frozen one, whatever its type says now.
+func TestReadRetryAfterIsTheFrozenPollInterval(t *testing.T) {
+	h := newHarness(t)
+	j := h.submit(h.tenantA, nil)
+	frozen := int32(13) // the type says 7
+	h.setStatus(h.tenantA, j.ID, func(s *v1alpha1.AsyncJobStatus) {
+		s.State = v1alpha1.StateRunning
+		s.Limits = &v1alpha1.AppliedLimits{PollIntervalSeconds: &frozen}
+	})
+	if got := h.request(http.MethodGet, "/v1/jobs/"+j.ID, h.tenantA, nil).expect(t, http.StatusOK).Header.Get("Retry-After"); got != "13" {
+		t.Errorf("GET: Retry-After = %q, want the frozen 13", got)
+	}
+	if got := h.request(http.MethodGet, "/v1/jobs/"+j.ID+"/result", h.tenantA, nil).expect(t, http.StatusConflict).Header.Get("Retry-After"); got != "13" {
+		t.Errorf("GET result: Retry-After = %q, want the frozen 13", got)
+	}
+}

@@ -35,10 +35,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-logr/logr/testr"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -46,6 +43,7 @@ import (
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/test/framework"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // testEnv is the envtest API server shared by the integration tests; nil under
@@ -178,26 +176,15 @@ func randomSuffix() string {
 func (h *harness) createType(name, schema string, ready bool) {
 	h.t.Helper()
 	ctx := context.Background()
-	jt := &v1alpha1.AsyncJobType{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1alpha1.AsyncJobTypeSpec{
-			Description:         "Converts a video.",
-			ParametersSchema:    &apiextensionsv1.JSON{Raw: []byte(schema)},
-			PollIntervalSeconds: 7,
-			Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-				Containers: []corev1.Container{{Name: "worker", Image: "busybox"}},
-			}}}},
-		},
-	}
+	w := wrappers.MakeAsyncJobType(name).Description("Converts a video.").Schema(schema).PollInterval(7).
+		Image("busybox")
+	jt := w.Obj()
 	h.must(h.env.Client.Create(ctx, jt))
 	h.t.Cleanup(func() { _ = h.env.Client.Delete(context.Background(), jt) })
 	if !ready {
 		return
 	}
-	apimeta.SetStatusCondition(&jt.Status.Conditions, metav1.Condition{
-		Type: v1alpha1.TypeConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonValid,
-		Message: "ok", ObservedGeneration: jt.Generation,
-	})
+	w.Ready() // for the generation the create gave it
 	h.must(h.env.Client.Status().Update(ctx, jt))
 	h.eventually("type "+name+" is Ready in the cache", func() bool {
 		var got v1alpha1.AsyncJobType

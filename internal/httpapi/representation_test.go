@@ -26,6 +26,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 func TestToJob(t *testing.T) {
@@ -33,16 +34,13 @@ func TestToJob(t *testing.T) {
 	started := metav1.NewTime(created.Add(time.Minute))
 	done := metav1.NewTime(created.Add(time.Hour))
 	exit := int32(2)
-	aj := &v1alpha1.AsyncJob{
-		ObjectMeta: metav1.ObjectMeta{Name: "id1", CreationTimestamp: created,
-			Labels: map[string]string{v1alpha1.LabelTenant: "acme", labelPrefix + "project": "x"}},
-		Spec: v1alpha1.AsyncJobSpec{Type: "convert", Parameters: &apiextensionsv1.JSON{Raw: []byte(`{"a":1}`)}},
-		Status: v1alpha1.AsyncJobStatus{
+	aj := wrappers.MakeAsyncJob("id1", "").Created(created).Tenant("acme").Label(labelPrefix+"project", "x").
+		Type("convert").Params(`{"a":1}`).
+		Status(v1alpha1.AsyncJobStatus{
 			State: v1alpha1.StateFailed, Attempts: 3, StartTime: &started, CompletionTime: &done,
 			Result:  &apiextensionsv1.JSON{Raw: []byte(`{"ignored":true}`)},
 			Failure: &v1alpha1.Failure{Reason: "DeadlineExceeded", Message: "too slow", ExitCode: &exit},
-		},
-	}
+		}).Obj()
 	got := toJob(aj)
 	want := Job{
 		ID: "id1", Type: "convert", Status: StatusFailed, Parameters: json.RawMessage(`{"a":1}`),

@@ -76,7 +76,7 @@ func etagMatches(header, etag string) bool {
 // and its removal time is known.
 func (s *Server) jobHeaders(c *gin.Context, aj *v1alpha1.AsyncJob) {
 	if !aj.Status.State.IsFinished() {
-		c.Header("Retry-After", strconv.Itoa(s.pollSeconds(c, aj.Spec.Type)))
+		c.Header("Retry-After", strconv.Itoa(s.pollSeconds(c, aj)))
 		return
 	}
 	if aj.Status.ExpireTime != nil {
@@ -84,8 +84,13 @@ func (s *Server) jobHeaders(c *gin.Context, aj *v1alpha1.AsyncJob) {
 	}
 }
 
-// pollSeconds is the type's pollIntervalSeconds, or a default when the type is
-// gone or has none.
-func (s *Server) pollSeconds(c *gin.Context, typeName string) int {
-	return pollOf(s.store.cachedType(c.Request.Context(), typeName))
+// pollSeconds is the job's polling hint: the one frozen in its status.limits
+// when the controller has started it (so a later edit of the type does not
+// change a running job's answers), else its type's pollIntervalSeconds, else a
+// default when the type is gone or has none.
+func (s *Server) pollSeconds(c *gin.Context, aj *v1alpha1.AsyncJob) int {
+	if l := aj.Status.Limits; l != nil && l.PollIntervalSeconds != nil && *l.PollIntervalSeconds > 0 {
+		return int(*l.PollIntervalSeconds)
+	}
+	return pollOf(s.store.cachedType(c.Request.Context(), aj.Spec.Type))
 }

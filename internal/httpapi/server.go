@@ -26,6 +26,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -106,6 +107,13 @@ func New(cfg Config) (*Server, error) {
 		cfg:     cfg,
 		store:   newStore(cfg),
 		limiter: newTenantLimiter(cfg.RateLimit, cfg.RateBurst),
+	}
+	// An informer cache (every caller but a few tests) also tells the schema
+	// cache which types are gone.
+	if informers, ok := cfg.Cache.(cache.Informers); ok {
+		if err := s.store.forgetDeletedTypes(informers); err != nil {
+			return nil, err
+		}
 	}
 	s.engine = s.routes(m)
 	return s, nil

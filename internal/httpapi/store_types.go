@@ -21,6 +21,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
@@ -37,6 +39,7 @@ func (s *store) getType(ctx context.Context, name string) (submittable, bool, er
 	var t v1alpha1.AsyncJobType
 	err := s.cache.Get(ctx, typeKey(name), &t)
 	if apierrors.IsNotFound(err) {
+		s.schemas.Forget(name)
 		return submittable{}, false, nil
 	}
 	if err != nil {
@@ -81,3 +84,26 @@ func (s *store) listTypes(ctx context.Context) ([]v1alpha1.AsyncJobType, error) 
 
 // typeKey is the cache key of a cluster-scoped type.
 func typeKey(name string) types.NamespacedName { return types.NamespacedName{Name: name} }
+
+// forgetDeletedTypes drops a type's compiled schema when the informer sees the
+// type deleted, so the schema cache holds only types that exist (a type that
+// is deleted and never asked for again would otherwise stay forever). A Delete
+// missed while the watch was down arrives, after the relist, as a tombstone.
+func (s *store) forgetDeletedTypes(informers cache.Informers) error {
+	// Not blocking on sync: New runs before the cache starts in some callers.
+	inf, err := informers.GetInformer(context.Background(), &v1alpha1.AsyncJobType{}, cache.BlockUntilSynced(false))
+	if err != nil {
+		return err
+	}
+	_, err = inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
+			if t, ok := obj.(*v1alpha1.AsyncJobType); ok {
+				s.schemas.Forget(t.Name)
+			}
+		},
+	})
+	return err
+}

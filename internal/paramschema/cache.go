@@ -79,6 +79,14 @@ func (c *Cache) ForType(t *asyncjobv1alpha1.AsyncJobType) (*Schema, error) {
 	return s, err
 }
 
+// Has reports whether the named type has an entry.
+func (c *Cache) Has(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.entries[name]
+	return ok
+}
+
 // Forget drops the entry of a deleted type.
 func (c *Cache) Forget(name string) {
 	c.mu.Lock()

@@ -21,18 +21,14 @@ import (
 	"sync/atomic"
 	"testing"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 func cacheType(name string, uid types.UID, generation int64, schema string) *asyncjobv1alpha1.AsyncJobType {
-	return &asyncjobv1alpha1.AsyncJobType{
-		ObjectMeta: metav1.ObjectMeta{Name: name, UID: uid, Generation: generation},
-		Spec:       asyncjobv1alpha1.AsyncJobTypeSpec{ParametersSchema: &apiextensionsv1.JSON{Raw: []byte(schema)}},
-	}
+	return wrappers.MakeAsyncJobType(name).UID(string(uid)).Generation(generation).Schema(schema).Obj()
 }
 
 // countingCache counts the compilations of a cache.

@@ -38,6 +38,7 @@ import (
 	"github.com/asyncjob/asyncjob/test/framework"
 	"github.com/asyncjob/asyncjob/test/localcluster"
 	"github.com/asyncjob/asyncjob/test/stack"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 var benchJobs = flag.Int("jobs", 1000, "finished jobs in the tenant for BenchmarkHandler")
@@ -111,13 +112,8 @@ func seedTenant(ctx context.Context, c client.Client, tenant string, n int) (str
 	}
 	now := metav1.Now()
 	for i := range n {
-		aj := &asyncjobv1alpha1.AsyncJob{
-			ObjectMeta: metav1.ObjectMeta{
-				Namespace: ns, Name: fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
-				Labels: map[string]string{asyncjobv1alpha1.LabelTenant: tenant},
-			},
-			Spec: asyncjobv1alpha1.AsyncJobSpec{Type: benchType, Parameters: &apiextensionsv1.JSON{Raw: fmt.Appendf(nil, `{"index":%d}`, i)}},
-		}
+		aj := wrappers.MakeAsyncJob(fmt.Sprintf("00000000-0000-4000-8000-%012d", i), ns).Tenant(tenant).
+			Type(benchType).Params(fmt.Sprintf(`{"index":%d}`, i)).Obj()
 		if err := c.Create(ctx, aj); err != nil {
 			return "", err
 		}

@@ -37,6 +37,7 @@ import (
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/scheme"
 	"github.com/asyncjob/asyncjob/test/stack"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 const (
@@ -166,14 +167,9 @@ func seed(ctx context.Context, c client.Client, ns string, from, to int, batch s
 }
 
 func seedOne(ctx context.Context, c client.Client, ns string, i int, batch string) error {
-	aj := &asyncjobv1alpha1.AsyncJob{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace: ns, Name: uuid.NewString(),
-			Labels: map[string]string{asyncjobv1alpha1.LabelTenant: scaleTenant, seedLabel: batch},
-		},
-		Spec: asyncjobv1alpha1.AsyncJobSpec{Type: benchType, Parameters: &apiextensionsv1.JSON{
-			Raw: fmt.Appendf(nil, `{"index":%d,"input":"https://storage.example.com/inputs/video-%06d.mov","format":"webm"}`, i, i)}},
-	}
+	aj := wrappers.MakeAsyncJob(uuid.NewString(), ns).Tenant(scaleTenant).Label(seedLabel, batch).Type(benchType).
+		Params(fmt.Sprintf(`{"index":%d,"input":"https://storage.example.com/inputs/video-%06d.mov","format":"webm"}`, i, i)).
+		Obj()
 	if err := c.Create(ctx, aj); err != nil {
 		return fmt.Errorf("seeding: %w", err)
 	}

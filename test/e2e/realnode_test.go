@@ -23,16 +23,13 @@ import (
 	"testing"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/httpapi"
 	"github.com/asyncjob/asyncjob/test/localcluster"
 	"github.com/asyncjob/asyncjob/test/stack"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // A job whose pod runs for real: a container built in the test, on a real
@@ -41,22 +38,14 @@ import (
 func TestRealPodResultAndLogs(t *testing.T) {
 	localcluster.SkipWithoutRealNode(t, "a job with a real container")
 	ctx := context.Background()
-	realType := &asyncjobv1alpha1.AsyncJobType{
-		ObjectMeta: metav1.ObjectMeta{Name: "e2e-real"},
-		Spec: asyncjobv1alpha1.AsyncJobTypeSpec{
-			Description:      "runs the test worker image on the real node",
-			ParametersSchema: &apiextensionsv1.JSON{Raw: []byte(`{"type":"object","required":["input","format"]}`)},
-			Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-				RestartPolicy: corev1.RestartPolicyNever,
-				// Simulated nodes are tainted; this pod lands on the real one.
-				Containers: []corev1.Container{{
-					Name: "worker", Image: localcluster.WorkerImage, ImagePullPolicy: corev1.PullNever,
-					Env: []corev1.EnvVar{{Name: "WORKER_RESULT", Value: `{"converted":"$(ASYNCJOB_PARAM_INPUT)","format":"$(ASYNCJOB_PARAM_FORMAT)"}`}},
-				}},
-			}}}},
-			PollIntervalSeconds: 1,
-		},
-	}
+	realType := wrappers.MakeAsyncJobType("e2e-real").Description("runs the test worker image on the real node").
+		Schema(`{"type":"object","required":["input","format"]}`).
+		// Simulated nodes are tainted; this pod lands on the real one.
+		Containers(corev1.Container{
+			Name: "worker", Image: localcluster.WorkerImage, ImagePullPolicy: corev1.PullNever,
+			Env: []corev1.EnvVar{{Name: "WORKER_RESULT", Value: `{"converted":"$(ASYNCJOB_PARAM_INPUT)","format":"$(ASYNCJOB_PARAM_FORMAT)"}`}},
+		}).
+		PollInterval(1).Obj()
 	if err := s.Client.Create(ctx, realType); err != nil {
 		t.Fatal(err)
 	}

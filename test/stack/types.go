@@ -21,39 +21,24 @@ import (
 	"os"
 	"path/filepath"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/test/framework"
 	"github.com/asyncjob/asyncjob/test/localcluster"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // SimulatedType is an AsyncJobType whose pods run on kwok's simulated nodes and
 // behave as b says (run time, outcome, termination message). Its parameters are
 // any object.
 func SimulatedType(name string, b localcluster.PodBehavior, limits asyncjobv1alpha1.JobLimits) *asyncjobv1alpha1.AsyncJobType {
-	pod := corev1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Annotations: b.Annotations(nil)},
-		Spec: corev1.PodSpec{
-			RestartPolicy: corev1.RestartPolicyNever,
-			Containers:    []corev1.Container{{Name: "work", Image: "example.com/simulated:v1"}},
-		},
-	}
-	localcluster.SimulateOn(&pod.Spec)
-	return &asyncjobv1alpha1.AsyncJobType{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: asyncjobv1alpha1.AsyncJobTypeSpec{
-			Description:         fmt.Sprintf("simulated work (%s)", name),
-			ParametersSchema:    &apiextensionsv1.JSON{Raw: []byte(`{"type":"object"}`)},
-			Template:            batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: pod}},
-			Defaults:            limits,
-			PollIntervalSeconds: 1,
-		},
-	}
+	w := wrappers.MakeAsyncJobType(name).Description(fmt.Sprintf("simulated work (%s)", name)).
+		Containers(corev1.Container{Name: "work", Image: "example.com/simulated:v1"}).
+		PodAnnotations(b.Annotations(nil)).Defaults(limits).PollInterval(1)
+	localcluster.SimulateOn(w.PodSpec())
+	return w.Obj()
 }
 
 // SampleType is config/samples' convert type, made to run on simulated nodes:

@@ -61,19 +61,13 @@ func (w *AsyncJobWrapper) Tenant(tenant string) *AsyncJobWrapper {
 
 // Label adds one label.
 func (w *AsyncJobWrapper) Label(k, v string) *AsyncJobWrapper {
-	if w.Labels == nil {
-		w.Labels = map[string]string{}
-	}
-	w.Labels[k] = v
+	put(&w.Labels, k, v)
 	return w
 }
 
 // Annotation adds one annotation.
 func (w *AsyncJobWrapper) Annotation(k, v string) *AsyncJobWrapper {
-	if w.Annotations == nil {
-		w.Annotations = map[string]string{}
-	}
-	w.Annotations[k] = v
+	put(&w.Annotations, k, v)
 	return w
 }
 
@@ -123,6 +117,14 @@ func (w *AsyncJobWrapper) State(s asyncjobv1alpha1.AsyncJobState) *AsyncJobWrapp
 func (w *AsyncJobWrapper) Condition(c metav1.Condition) *AsyncJobWrapper {
 	setCondition(&w.AsyncJob.Status.Conditions, c)
 	return w
+}
+
+// put sets k in the map m points to, making the map first if need be.
+func put(m *map[string]string, k, v string) {
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[k] = v
 }
 
 // setCondition sets c the way controllers do: one condition per type.

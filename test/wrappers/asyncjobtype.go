@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 )
@@ -52,6 +53,18 @@ func MakeAsyncJobType(name string) *AsyncJobTypeWrapper {
 // Obj returns the AsyncJobType.
 func (w *AsyncJobTypeWrapper) Obj() *asyncjobv1alpha1.AsyncJobType { return &w.AsyncJobType }
 
+// UID sets metadata.uid, for pure tests of code that reads it.
+func (w *AsyncJobTypeWrapper) UID(uid string) *AsyncJobTypeWrapper {
+	w.ObjectMeta.UID = types.UID(uid)
+	return w
+}
+
+// Generation sets metadata.generation, for pure tests of code that reads it.
+func (w *AsyncJobTypeWrapper) Generation(g int64) *AsyncJobTypeWrapper {
+	w.ObjectMeta.Generation = g
+	return w
+}
+
 // Description sets spec.description.
 func (w *AsyncJobTypeWrapper) Description(d string) *AsyncJobTypeWrapper {
 	w.Spec.Description = d
@@ -78,6 +91,19 @@ func (w *AsyncJobTypeWrapper) PodSpec() *corev1.PodSpec {
 // Containers replaces the pod template's containers.
 func (w *AsyncJobTypeWrapper) Containers(cs ...corev1.Container) *AsyncJobTypeWrapper {
 	w.PodSpec().Containers = cs
+	return w
+}
+
+// InitContainers replaces the pod template's init containers.
+func (w *AsyncJobTypeWrapper) InitContainers(cs ...corev1.Container) *AsyncJobTypeWrapper {
+	w.PodSpec().InitContainers = cs
+	return w
+}
+
+// RestartPolicy sets the pod template's restart policy ("" leaves it to the
+// API server's defaults, as a type written without one does).
+func (w *AsyncJobTypeWrapper) RestartPolicy(p corev1.RestartPolicy) *AsyncJobTypeWrapper {
+	w.PodSpec().RestartPolicy = p
 	return w
 }
 
@@ -108,21 +134,27 @@ func (w *AsyncJobTypeWrapper) Entrypoint(mode asyncjobv1alpha1.EntrypointMode) *
 
 // PodLabel adds a label to the pod template.
 func (w *AsyncJobTypeWrapper) PodLabel(k, v string) *AsyncJobTypeWrapper {
-	m := &w.Spec.Template.Spec.Template.Labels
-	if *m == nil {
-		*m = map[string]string{}
-	}
-	(*m)[k] = v
+	put(&w.Spec.Template.Spec.Template.Labels, k, v)
 	return w
 }
 
 // PodAnnotation adds an annotation to the pod template.
 func (w *AsyncJobTypeWrapper) PodAnnotation(k, v string) *AsyncJobTypeWrapper {
-	m := &w.Spec.Template.Spec.Template.Annotations
-	if *m == nil {
-		*m = map[string]string{}
+	put(&w.Spec.Template.Spec.Template.Annotations, k, v)
+	return w
+}
+
+// PodAnnotations adds the annotations to the pod template.
+func (w *AsyncJobTypeWrapper) PodAnnotations(as map[string]string) *AsyncJobTypeWrapper {
+	for k, v := range as {
+		w.PodAnnotation(k, v)
 	}
-	(*m)[k] = v
+	return w
+}
+
+// Entrypoint sets how the asyncjob entrypoint is put in front of the command.
+func (w *AsyncJobTypeWrapper) Entrypoint(m asyncjobv1alpha1.EntrypointMode) *AsyncJobTypeWrapper {
+	w.Spec.Entrypoint = m
 	return w
 }
 
@@ -150,7 +182,7 @@ func (w *AsyncJobTypeWrapper) PollInterval(seconds int32) *AsyncJobTypeWrapper {
 func (w *AsyncJobTypeWrapper) Ready() *AsyncJobTypeWrapper {
 	setCondition(&w.Status.Conditions, metav1.Condition{
 		Type: asyncjobv1alpha1.TypeConditionReady, Status: metav1.ConditionTrue, Reason: asyncjobv1alpha1.ReasonValid,
-		Message: "ok", ObservedGeneration: w.Generation,
+		Message: "ok", ObservedGeneration: w.ObjectMeta.Generation,
 	})
 	return w
 }

@@ -39,10 +39,13 @@ func (w *JobWrapper) Obj() *batchv1.Job { return &w.Job }
 
 // Label adds one label.
 func (w *JobWrapper) Label(k, v string) *JobWrapper {
-	if w.Labels == nil {
-		w.Labels = map[string]string{}
-	}
-	w.Labels[k] = v
+	put(&w.Labels, k, v)
+	return w
+}
+
+// Annotation adds one annotation.
+func (w *JobWrapper) Annotation(k, v string) *JobWrapper {
+	put(&w.Annotations, k, v)
 	return w
 }
 
@@ -72,6 +75,18 @@ func (w *JobWrapper) Suspend() *JobWrapper {
 	return w
 }
 
+// ActiveDeadline sets spec.activeDeadlineSeconds.
+func (w *JobWrapper) ActiveDeadline(seconds int64) *JobWrapper {
+	w.Spec.ActiveDeadlineSeconds = ptr.To(seconds)
+	return w
+}
+
+// BackoffLimit sets spec.backoffLimit.
+func (w *JobWrapper) BackoffLimit(n int32) *JobWrapper {
+	w.Spec.BackoffLimit = ptr.To(n)
+	return w
+}
+
 // PodTemplate sets the pod template.
 func (w *JobWrapper) PodTemplate(t corev1.PodTemplateSpec) *JobWrapper {
 	w.Spec.Template = t
@@ -94,18 +109,32 @@ func (w *JobWrapper) Started(at metav1.Time) *JobWrapper {
 // pod succeeded.
 func (w *JobWrapper) Completed(at metav1.Time) *JobWrapper {
 	w.Status.CompletionTime = &at
-	w.Status.Conditions = append(w.Status.Conditions,
-		JobCondition(batchv1.JobSuccessCriteriaMet, "CompletionsReached", "", at),
-		JobCondition(batchv1.JobComplete, "CompletionsReached", "", at))
+	w.Status.Conditions = append(w.Status.Conditions, CompleteConditions(at)...)
 	return w
 }
 
 // Failed gives the Job the conditions of a Job that failed for reason.
 func (w *JobWrapper) Failed(reason, message string, at metav1.Time) *JobWrapper {
-	w.Status.Conditions = append(w.Status.Conditions,
-		JobCondition(batchv1.JobFailureTarget, reason, message, at),
-		JobCondition(batchv1.JobFailed, reason, message, at))
+	w.Status.Conditions = append(w.Status.Conditions, FailedConditions(reason, message, at)...)
 	return w
+}
+
+// CompleteConditions are the conditions the Job controller adds when a Job's
+// pod succeeds, for tests that write a stored Job's status.
+func CompleteConditions(at metav1.Time) []batchv1.JobCondition {
+	return []batchv1.JobCondition{
+		JobCondition(batchv1.JobSuccessCriteriaMet, "CompletionsReached", "", at),
+		JobCondition(batchv1.JobComplete, "CompletionsReached", "", at),
+	}
+}
+
+// FailedConditions are the conditions the Job controller adds when a Job
+// fails for reason.
+func FailedConditions(reason, message string, at metav1.Time) []batchv1.JobCondition {
+	return []batchv1.JobCondition{
+		JobCondition(batchv1.JobFailureTarget, reason, message, at),
+		JobCondition(batchv1.JobFailed, reason, message, at),
+	}
 }
 
 // JobCondition is a true Job condition set at.

@@ -45,10 +45,7 @@ func (w *PodWrapper) Obj() *corev1.Pod { return &w.Pod }
 
 // Label adds one label.
 func (w *PodWrapper) Label(k, v string) *PodWrapper {
-	if w.Labels == nil {
-		w.Labels = map[string]string{}
-	}
-	w.Labels[k] = v
+	put(&w.Labels, k, v)
 	return w
 }
 
@@ -88,5 +85,11 @@ func (w *PodWrapper) Terminated(container string, exitCode int32, message string
 // ContainerStatus adds a container status as given, for states no setter covers.
 func (w *PodWrapper) ContainerStatus(s corev1.ContainerStatus) *PodWrapper {
 	w.Status.ContainerStatuses = append(w.Status.ContainerStatuses, s)
+	return w
+}
+
+// Containers replaces the pod's containers.
+func (w *PodWrapper) Containers(cs ...corev1.Container) *PodWrapper {
+	w.Spec.Containers = cs
 	return w
 }

@@ -26,46 +26,28 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/controller"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // startController runs the real asyncjob controller against envtest for the
 // rest of the test. envtest has no Job controller, kubelet or garbage
 // collector; the tests below write what those would (Job status, pods,
-// removing finalizers), as the controller's own integration tests do.
+// removing finalizers) through test/framework, as the controller's own
+// integration tests do.
 func startController(t *testing.T) {
 	t.Helper()
-	mgr, err := ctrl.NewManager(testEnv.Config, ctrl.Options{
-		Scheme:     testEnv.Scheme,
-		Cache:      controller.CacheOptions(),
-		Metrics:    metricsserver.Options{BindAddress: "0"},
-		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := controller.Setup(mgr, controller.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
+	testEnv.StartManager(t, controller.CacheOptions(), func(mgr manager.Manager) error {
+		return controller.Setup(mgr, controller.Options{})
 	})
 }
 
-// e2eJob waits for the controller to create the batch Job of job id.
-func (h *harness) e2eJob(ns, id string) *batchv1.Job {
+// integrationJob waits for the controller to create the batch Job of job id.
+func (h *harness) integrationJob(ns, id string) *batchv1.Job {
 	h.t.Helper()
 	var job batchv1.Job
 	h.eventually("the controller creates the Job of "+id, func() bool {
@@ -80,36 +62,8 @@ func (h *harness) e2eJob(ns, id string) *batchv1.Job {
 	return &job
 }
 
-// e2ePod creates a pod of job with the status a kubelet would report.
-func (h *harness) e2ePod(job *batchv1.Job, suffix string, status corev1.PodStatus) {
-	h.t.Helper()
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: job.Name + "-" + suffix, Namespace: job.Namespace, Labels: job.Spec.Template.Labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(job, batchv1.SchemeGroupVersion.WithKind("Job"))},
-		},
-		Spec: *job.Spec.Template.Spec.DeepCopy(),
-	}
-	h.must(h.env.Client.Create(context.Background(), pod))
-	pod.Status = status
-	h.must(h.env.Client.Status().Update(context.Background(), pod))
-}
-
-// e2eJobStatus applies f to the Job's status as the Job controller would.
-func (h *harness) e2eJobStatus(job *batchv1.Job, f func(*batchv1.JobStatus)) {
-	h.t.Helper()
-	h.eventually("the Job's status is written", func() bool {
-		var cur batchv1.Job
-		if err := h.env.Client.Get(context.Background(), client.ObjectKeyFromObject(job), &cur); err != nil {
-			return false
-		}
-		f(&cur.Status)
-		return h.env.Client.Status().Update(context.Background(), &cur) == nil
-	})
-}
-
-// e2eStatus polls the API until the job has the status.
-func (h *harness) e2eStatus(tenant, id string, want Status) response {
+// integrationStatus polls the API until the job has the status.
+func (h *harness) integrationStatus(tenant, id string, want Status) response {
 	h.t.Helper()
 	var last response
 	h.eventually("job "+id+" is "+string(want)+" through the API", func() bool {
@@ -119,18 +73,15 @@ func (h *harness) e2eStatus(tenant, id string, want Status) response {
 	return last
 }
 
-func e2eContainer(state corev1.ContainerState) []corev1.ContainerStatus {
-	return []corev1.ContainerStatus{{Name: "worker", Image: "busybox", ImageID: "sha256:1", State: state}}
+// workerPod is a pod of job whose worker container is in the state a kubelet
+// would report since start.
+func workerPod(job *batchv1.Job, phase corev1.PodPhase, start time.Time) *wrappers.PodWrapper {
+	return wrappers.MakeJobPod(job, "a").Phase(phase, metav1.NewTime(start))
 }
 
-func e2eJobCondition(t batchv1.JobConditionType, reason string, at time.Time) batchv1.JobCondition {
-	return batchv1.JobCondition{Type: t, Status: corev1.ConditionTrue, Reason: reason, Message: reason,
-		LastProbeTime: metav1.NewTime(at), LastTransitionTime: metav1.NewTime(at)}
-}
-
-// TestWithController drives jobs submitted through the API to COMPLETED,
+// TestIntegrationWithController drives jobs submitted through the API to COMPLETED,
 // FAILED and CANCELLED with the real controller deriving their status.
-func TestWithController(t *testing.T) {
+func TestIntegrationWithController(t *testing.T) {
 	h := newHarness(t)
 	startController(t)
 	ctx := context.Background()
@@ -150,30 +101,23 @@ func TestWithController(t *testing.T) {
 
 	t.Run("completed", func(t *testing.T) {
 		j := submit()
-		job := h.e2eJob(h.tenantA, j.ID)
-		h.e2ePod(job, "a", corev1.PodStatus{Phase: corev1.PodRunning, StartTime: ptr.To(metav1.NewTime(start)),
-			ContainerStatuses: e2eContainer(corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(start)}})})
-		h.e2eJobStatus(job, func(s *batchv1.JobStatus) { s.StartTime = ptr.To(metav1.NewTime(start)); s.Active = 1 })
-		r := h.e2eStatus(h.tenantA, j.ID, StatusRunning)
+		job := h.integrationJob(h.tenantA, j.ID)
+		h.env.CreatePod(t, workerPod(job, corev1.PodRunning, start).Running("worker").Obj())
+		h.env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) { s.StartTime = ptr.To(metav1.NewTime(start)); s.Active = 1 })
+		r := h.integrationStatus(h.tenantA, j.ID, StatusRunning)
 		if r.Header.Get("Retry-After") == "" || r.job(t).StartedAt == nil {
 			t.Errorf("running: Retry-After %q, job %s", r.Header.Get("Retry-After"), r.body)
 		}
 
-		var pod corev1.Pod
-		h.must(h.env.Client.Get(ctx, client.ObjectKey{Namespace: h.tenantA, Name: job.Name + "-a"}, &pod))
-		pod.Status = corev1.PodStatus{Phase: corev1.PodSucceeded, StartTime: ptr.To(metav1.NewTime(start)),
-			ContainerStatuses: e2eContainer(corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-				ExitCode: 0, Reason: "Completed", Message: `{"url":"s3://bucket/a.webm"}`,
-				StartedAt: metav1.NewTime(start), FinishedAt: metav1.NewTime(start.Add(time.Second))}})}
-		h.must(h.env.Client.Status().Update(ctx, &pod))
+		h.env.SetPodStatus(t, workerPod(job, corev1.PodSucceeded, start).
+			Terminated("worker", 0, `{"url":"s3://bucket/a.webm"}`, metav1.NewTime(start.Add(time.Second))).Obj())
 		end := start.Add(30 * time.Second)
-		h.e2eJobStatus(job, func(s *batchv1.JobStatus) {
+		h.env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
 			s.Active, s.Succeeded = 0, 1
 			s.CompletionTime = ptr.To(metav1.NewTime(end))
-			s.Conditions = append(s.Conditions, e2eJobCondition(batchv1.JobSuccessCriteriaMet, "CompletionsReached", end),
-				e2eJobCondition(batchv1.JobComplete, "CompletionsReached", end))
+			s.Conditions = append(s.Conditions, wrappers.CompleteConditions(metav1.NewTime(end))...)
 		})
-		r = h.e2eStatus(h.tenantA, j.ID, StatusCompleted)
+		r = h.integrationStatus(h.tenantA, j.ID, StatusCompleted)
 		if r.Header.Get("Sunset") == "" || r.Header.Get("Retry-After") != "" || r.job(t).CompletedAt == nil {
 			t.Errorf("completed: Sunset %q, Retry-After %q, job %s", r.Header.Get("Sunset"), r.Header.Get("Retry-After"), r.body)
 		}
@@ -186,19 +130,17 @@ func TestWithController(t *testing.T) {
 
 	t.Run("failed", func(t *testing.T) {
 		j := submit()
-		job := h.e2eJob(h.tenantA, j.ID)
-		h.e2ePod(job, "a", corev1.PodStatus{Phase: corev1.PodFailed, StartTime: ptr.To(metav1.NewTime(start)),
-			ContainerStatuses: e2eContainer(corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-				ExitCode: 3, Reason: "Error", Message: "codec unsupported",
-				StartedAt: metav1.NewTime(start), FinishedAt: metav1.NewTime(start.Add(time.Second))}})})
+		job := h.integrationJob(h.tenantA, j.ID)
+		h.env.CreatePod(t, workerPod(job, corev1.PodFailed, start).
+			Terminated("worker", 3, "codec unsupported", metav1.NewTime(start.Add(time.Second))).Obj())
 		at := start.Add(20 * time.Second)
-		h.e2eJobStatus(job, func(s *batchv1.JobStatus) {
+		h.env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
 			s.StartTime = ptr.To(metav1.NewTime(start))
 			s.Failed = 1
-			s.Conditions = append(s.Conditions, e2eJobCondition(batchv1.JobFailureTarget, "BackoffLimitExceeded", at),
-				e2eJobCondition(batchv1.JobFailed, "BackoffLimitExceeded", at))
+			s.Conditions = append(s.Conditions,
+				wrappers.FailedConditions("BackoffLimitExceeded", "BackoffLimitExceeded", metav1.NewTime(at))...)
 		})
-		p := h.e2eStatus(h.tenantA, j.ID, StatusFailed).job(t).Problem
+		p := h.integrationStatus(h.tenantA, j.ID, StatusFailed).job(t).Problem
 		if p == nil || p.Reason != "BackoffLimitExceeded" || p.Code != "BACKOFF_LIMIT_EXCEEDED" || p.Detail != "codec unsupported" ||
 			p.ExitCode == nil || *p.ExitCode != 3 {
 			t.Errorf("problem %+v", p)
@@ -207,7 +149,7 @@ func TestWithController(t *testing.T) {
 
 	t.Run("cancelled", func(t *testing.T) {
 		j := submit()
-		job := h.e2eJob(h.tenantA, j.ID)
+		job := h.integrationJob(h.tenantA, j.ID)
 		r := h.request(http.MethodPost, "/v1/jobs/"+j.ID+"/cancel", h.tenantA, nil).expect(t, http.StatusAccepted)
 		if !r.job(t).CancelRequested {
 			t.Errorf("cancel: %s", r.body)
@@ -227,7 +169,7 @@ func TestWithController(t *testing.T) {
 			cur.Finalizers = nil
 			return h.env.Client.Update(ctx, &cur) == nil
 		})
-		h.e2eStatus(h.tenantA, j.ID, StatusCancelled)
+		h.integrationStatus(h.tenantA, j.ID, StatusCancelled)
 		h.request(http.MethodPost, "/v1/jobs/"+j.ID+"/cancel", h.tenantA, nil).expect(t, http.StatusOK)
 	})
 }
