@@ -125,13 +125,6 @@ func (w *AsyncJobTypeWrapper) Command(cmd ...string) *AsyncJobTypeWrapper {
 	return w
 }
 
-// Entrypoint sets spec.entrypoint (Inject: the controller wraps the first
-// container's command with the asyncjob entrypoint).
-func (w *AsyncJobTypeWrapper) Entrypoint(mode asyncjobv1alpha1.EntrypointMode) *AsyncJobTypeWrapper {
-	w.Spec.Entrypoint = mode
-	return w
-}
-
 // PodLabel adds a label to the pod template.
 func (w *AsyncJobTypeWrapper) PodLabel(k, v string) *AsyncJobTypeWrapper {
 	put(&w.Spec.Template.Spec.Template.Labels, k, v)
