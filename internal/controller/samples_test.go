@@ -66,7 +66,7 @@ func TestIntegrationLiveSampleInjectsTheEntrypoint(t *testing.T) {
 	jt := &asyncjobv1alpha1.AsyncJobType{}
 	readYAML(t, filepath.Join(framework.RepoRoot(), "config", "samples", "asyncjob_v1alpha1_asyncjobtype_live.yaml"), jt)
 	jt.Name = uniqueTypeName(t)
-	createReadyType(t, &typeWrapper{*jt})
+	createReadyType(t, jt)
 	ns := newNamespace(t)
 	mustCreate(t, wrappers.MakeAsyncJob("live", ns).Type(jt.Name).Params(`{"input":"https://example.com/a.mov","format":"webm"}`).Obj())
 
