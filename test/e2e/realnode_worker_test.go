@@ -103,14 +103,17 @@ func TestRealNodeWorkerProgressLogsAndLargeResult(t *testing.T) {
 	// entrypoint's own log lines, on stderr, may follow it): the entrypoint
 	// PUT it, too large for a termination message, and the API returns
 	// those bytes.
+	// The worker prints its keys sorted, as the API returns them, so the
+	// bytes are the same too.
 	printed := ""
 	for _, line := range w.lines {
-		if strings.HasPrefix(line, `{"output":`) {
+		if strings.HasPrefix(line, `{"format":`) {
 			printed = line
 		}
 	}
-	if printed == "" || printed != string(result) {
-		t.Errorf("GET result (%d bytes) differs from the result the worker printed (%d bytes, in %d log lines)", len(result), len(printed), len(w.lines))
+	if printed != string(result) {
+		t.Errorf("GET result (%d bytes) differs from the result the worker printed (%d bytes, in %d log lines): %s",
+			len(result), len(printed), len(w.lines), firstDifference(printed, string(result)))
 	}
 	var r struct{ Output, Padding string }
 	if err := json.Unmarshal(result, &r); err != nil || r.Output != id+".webm" || len(r.Padding) != resultPadding {
@@ -198,6 +201,16 @@ func TestRealNodeCancelSendsSIGTERMThroughTheEntrypoint(t *testing.T) {
 	for range logs { // the stream ends with the container
 	}
 	api.waitStatus(t, id, httpapi.StatusCancelled, time.Until(deadline(ctx)))
+}
+
+// firstDifference shows where a and b first differ.
+func firstDifference(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	clip := func(s string) string { return s[i:min(len(s), i+60)] }
+	return fmt.Sprintf("at byte %d: %q vs %q", i, clip(a), clip(b))
 }
 
 func deadline(ctx context.Context) time.Time {

@@ -46,13 +46,16 @@ import (
 
 const steps = 10
 
-// Result is what the worker returns.
+// Result is what the worker returns. Its fields are in the order of their
+// names, as the job's result comes back from the API (the Kubernetes API
+// server keeps JSON objects with their keys sorted), so the bytes it prints
+// are the bytes a client reads.
 type Result struct {
-	Output  string `json:"output"`
-	Input   string `json:"input"`
 	Format  string `json:"format"`
-	Steps   int    `json:"steps"`
+	Input   string `json:"input"`
+	Output  string `json:"output"`
 	Padding string `json:"padding,omitempty"`
+	Steps   int    `json:"steps"`
 }
 
 func main() {
