@@ -84,6 +84,7 @@ func TestRealNodeWorkerProgressLogsAndLargeResult(t *testing.T) {
 
 	w := watchUntilCompleted(ctx, t, id, followLogs(ctx, t, id))
 
+	t.Logf("progress seen: %v; %d log lines", w.percents, len(w.lines))
 	// Consecutive repeats are not recorded, so sorted means increasing.
 	if p := w.percents; !slices.IsSorted(p) || len(p) < 3 || p[len(p)-1] != 100 {
 		t.Errorf("progress seen %v: want at least three increasing values ending at 100", p)
