@@ -199,8 +199,10 @@ at %[4]s (the API listens on every interface for that).
   # poll it: PENDING, RUNNING with progress 10, 20, ... 100, then COMPLETED
   curl -s "$API/v1/jobs/$ID" -H "Authorization: Bearer $KEY"; echo
 
-  # stream the container's output as it runs (ends with the container)
-  curl -sN "$API/v1/jobs/$ID/logs?follow=true" -H "Authorization: Bearer $KEY"
+  # stream the container's output as it runs (ends with the container);
+  # until its container starts the API answers 409 LOGS_NOT_READY: retry
+  for i in $(seq 30); do curl -sfN "$API/v1/jobs/$ID/logs?follow=true" \
+    -H "Authorization: Bearer $KEY" && break; sleep 1; done
 
   # the result, once COMPLETED
   curl -s "$API/v1/jobs/$ID/result" -H "Authorization: Bearer $KEY"; echo
