@@ -114,6 +114,10 @@ func runAPI(args []string) error {
 	if err != nil {
 		return err
 	}
+	pods, err := httpapi.NewLogClient(restCfg)
+	if err != nil {
+		return err
+	}
 	tenants, err := httpapi.NewTenantNamespaces(f.namespaceTemplate)
 	if err != nil {
 		return err
@@ -128,7 +132,7 @@ func runAPI(args []string) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var synced atomic.Bool
 	srv, err := httpapi.New(httpapi.Config{
-		Cache: cache, APIReader: direct, Client: direct,
+		Cache: cache, APIReader: direct, Client: direct, Pods: pods,
 		Authenticator: auth, Tenants: tenants,
 		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		MaxUnfinishedJobs: f.maxUnfinished, MaxBodyBytes: f.maxBodyBytes,

@@ -133,10 +133,12 @@ func newHarnessWithConfig(t *testing.T, restCfg *rest.Config, opts ...harnessOpt
 	h.must(StartCache(ctx, c, true, testr.New(t)))
 	direct, err := NewClient(restCfg, testEnv.Scheme, DefaultKubeTimeout)
 	h.must(err)
+	pods, err := NewLogClient(restCfg)
+	h.must(err)
 	tenants, err := NewTenantNamespaces("{tenant}")
 	h.must(err)
 	cfg := Config{
-		Cache: c, APIReader: direct, Client: direct,
+		Cache: c, APIReader: direct, Client: direct, Pods: pods,
 		Authenticator: &APIKeyAuthenticator{Secret: secretRef},
 		Tenants:       tenants,
 		KubeTimeout:   5 * time.Second,

@@ -25,3 +25,8 @@ package httpapi
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobtypes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
 // +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=get;list;watch
+// Logs (store_logs.go): the pods of tenants' Jobs, listed by label, and their
+// containers' logs. Cluster-wide like AsyncJobs: tenants' namespaces are not
+// known when the role is made.
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
+// +kubebuilder:rbac:groups="",resources=pods/log,verbs=get

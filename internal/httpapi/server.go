@@ -26,6 +26,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -47,6 +48,9 @@ type Config struct {
 	APIReader client.Reader
 	// Client writes to the API server (AsyncJobs and TokenReviews).
 	Client client.Client
+	// Pods streams containers' logs (NewLogClient); without it, GET
+	// /v1/jobs/{id}/logs answers 500 (cmd/api.go always sets it).
+	Pods corev1client.PodsGetter
 	// Authenticator authenticates every /v1 request.
 	Authenticator Authenticator
 	// Tenants maps tenants to namespaces.
@@ -158,6 +162,7 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	v1.DELETE("/jobs/:id", handle(s.deleteJob))
 	v1.POST("/jobs/:id/cancel", handle(s.cancelJob))
 	v1.GET("/jobs/:id/result", handle(s.getResult))
+	v1.GET("/jobs/:id/logs", handle(s.getLogs))
 	v1.GET("/types", handle(s.listTypes))
 	v1.GET("/types/:name", handle(s.getType))
 	return e
@@ -169,6 +174,8 @@ func (s *Server) kubeTimeout() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KubeTimeout)
 		defer cancel()
+		// Streams outlive the deadline (jobs_logs.go): keep the request's own context.
+		ctx = context.WithValue(ctx, unboundedContextKey{}, c.Request.Context())
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}

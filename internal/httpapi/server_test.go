@@ -42,7 +42,11 @@ func newUnitServer(t *testing.T, opts ...harnessOption) *Server {
 		t.Fatal(err)
 	}
 	tenants, _ := NewTenantNamespaces("{tenant}")
-	cfg := Config{Cache: c, APIReader: c, Client: c, Authenticator: NoAuthenticator{Tenant: "dev"},
+	pods, err := NewLogClient(unreachable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Cache: c, APIReader: c, Client: c, Pods: pods, Authenticator: NoAuthenticator{Tenant: "dev"},
 		Tenants: tenants, Log: testr.New(t)}
 	for _, o := range opts {
 		o(&cfg)

@@ -17,6 +17,7 @@ limitations under the License.
 package httpapi
 
 import (
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/asyncjob/asyncjob/internal/paramschema"
@@ -27,15 +28,16 @@ import (
 // errors (fromKube, store_errors.go), never with Kubernetes errors. Reads come
 // from the informer cache; writes, and the read-your-writes fallbacks, go
 // straight to the API server. One file per concern: store_jobs.go,
-// store_types.go, store_auth.go.
+// store_types.go, store_auth.go, store_logs.go.
 type store struct {
 	cache  client.Reader
 	api    client.Reader
 	writer client.Client
+	logs   corev1client.PodsGetter // containers' logs (store_logs.go)
 
 	schemas *paramschema.Cache
 }
 
 func newStore(cfg Config) *store {
-	return &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client, schemas: paramschema.NewCache()}
+	return &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client, logs: cfg.Pods, schemas: paramschema.NewCache()}
 }

@@ -17,7 +17,9 @@ limitations under the License.
 // Command worker is the test workload image's only binary for the local
 // cluster's real node. By default it logs, writes WORKER_RESULT (default a
 // small JSON document) as its termination message and exits with
-// WORKER_EXIT_CODE. With WORKER_SERVE set to an address it serves HTTP there
+// WORKER_EXIT_CODE; it prints its pod's name (its hostname), and with
+// WORKER_PAUSE (a Go duration) it prints a line, sleeps that long and prints
+// another before going on, so a followed log can be seen to arrive live. With WORKER_SERVE set to an address it serves HTTP there
 // until stopped instead: GET /apiserver-version answers with the API
 // server's /version, fetched the way in-cluster clients reach it (the
 // kubernetes Service's IP, the pod's service account token and CA).
@@ -45,6 +47,13 @@ func main() {
 		result = `{"worker":"done"}`
 	}
 	fmt.Println("worker: started")
+	host, _ := os.Hostname()
+	fmt.Println("worker: pod", host)
+	if pause, err := time.ParseDuration(os.Getenv("WORKER_PAUSE")); err == nil {
+		fmt.Println("worker: pausing for", pause)
+		time.Sleep(pause)
+		fmt.Println("worker: resumed")
+	}
 	if err := os.WriteFile("/dev/termination-log", []byte(result), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "worker: write termination message:", err)
 		os.Exit(2)
