@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -91,10 +92,11 @@ func runAPI(args []string) error {
 	if err != nil {
 		return err
 	}
+	var workerKey []byte
 	if f.workerKeyFile != "" {
 		// Fail at start-up on a key the controller would also refuse, not on
 		// a worker's first callback.
-		if _, err := workertoken.LoadKey(f.workerKeyFile); err != nil {
+		if workerKey, err = workertoken.LoadKey(f.workerKeyFile); err != nil {
 			return fmt.Errorf("--worker-token-key-file: %w", err)
 		}
 	}
@@ -136,8 +138,9 @@ func runAPI(args []string) error {
 		Authenticator: auth, Tenants: tenants,
 		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		MaxUnfinishedJobs: f.maxUnfinished, MaxBodyBytes: f.maxBodyBytes,
-		Ready:      synced.Load,
-		Registerer: reg, Gatherer: reg,
+		WorkerTokenKey: workerKey,
+		Ready:          synced.Load,
+		Registerer:     reg, Gatherer: reg,
 		Log: log,
 	})
 	if err != nil {
@@ -162,8 +165,14 @@ func runAPI(args []string) error {
 		log.Info("informer cache synced")
 	}()
 	log.Info("serving the REST API", "address", l.Addr().String(), "authMode", f.authMode)
-	if err := httpapi.Serve(ctx, l, srv.Handler(), log); err != nil {
-		return err
+	serveErr := httpapi.Serve(ctx, l, srv.Handler(), log)
+	// Progress reports accepted but held for their interval are written
+	// before the process exits.
+	closeCtx, cancelClose := context.WithTimeout(context.Background(), 10*time.Second)
+	srv.Close(closeCtx)
+	cancelClose()
+	if serveErr != nil {
+		return serveErr
 	}
 	select {
 	case err := <-cacheErr:

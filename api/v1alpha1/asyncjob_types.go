@@ -172,9 +172,12 @@ type Progress struct {
 	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	Message string `json:"message,omitempty"`
-	// updateTime is when the worker reported it.
+	// updateTime is when the API server received the report, to the
+	// microsecond: the API's replicas order reports by it, so that a report
+	// one replica held back never replaces a newer one another replica wrote
+	// (docs/worker-contract.md, "Progress: how the API stores it").
 	// +optional
-	UpdateTime *metav1.Time `json:"updateTime,omitempty"`
+	UpdateTime *metav1.MicroTime `json:"updateTime,omitempty"`
 }
 
 // Failure says why an AsyncJob failed: enough to build an RFC 9457 problem.

@@ -48,6 +48,8 @@ func ago(d time.Duration) metav1.Time { return metav1.NewTime(statusNow.Add(-d))
 
 func agoPtr(d time.Duration) *metav1.Time { t := ago(d); return &t }
 
+func agoMicro(d time.Duration) *metav1.MicroTime { t := metav1.NewMicroTime(ago(d).Time); return &t }
+
 func laterPtr(base metav1.Time, d time.Duration) *metav1.Time {
 	t := metav1.NewTime(base.Add(d))
 	return &t
@@ -137,7 +139,7 @@ func runningPrev() asyncjobv1alpha1.AsyncJobStatus {
 			{Type: asyncjobv1alpha1.ConditionRunning, Status: metav1.ConditionTrue, Reason: asyncjobv1alpha1.ReasonPodRunning,
 				Message: msgRunning, ObservedGeneration: 1, LastTransitionTime: ago(10 * time.Minute)},
 		},
-		Progress: &asyncjobv1alpha1.Progress{Percent: 40, Step: "render", Message: "page 4 of 10", UpdateTime: agoPtr(time.Minute)},
+		Progress: &asyncjobv1alpha1.Progress{Percent: 40, Step: "render", Message: "page 4 of 10", UpdateTime: agoMicro(time.Minute)},
 	}
 }
 
@@ -763,7 +765,7 @@ func TestDeriveStatus(t *testing.T) {
 			want: func(*testing.T) asyncjobv1alpha1.AsyncJobStatus {
 				s := runningPrev()
 				s.ObservedGeneration = statusGen
-				s.Progress = &asyncjobv1alpha1.Progress{Percent: 40, Step: "render", Message: "page 4 of 10", UpdateTime: agoPtr(time.Minute)}
+				s.Progress = &asyncjobv1alpha1.Progress{Percent: 40, Step: "render", Message: "page 4 of 10", UpdateTime: agoMicro(time.Minute)}
 				s.Conditions = []metav1.Condition{
 					condAt(asyncjobv1alpha1.ConditionAccepted, true, asyncjobv1alpha1.ReasonJobCreated, "the Job was created", ago(11*time.Minute)),
 					condAt(asyncjobv1alpha1.ConditionRunning, true, asyncjobv1alpha1.ReasonPodRunning, msgRunning, ago(10*time.Minute)),

@@ -53,11 +53,12 @@ func TestGetJobETagAndRetryAfter(t *testing.T) {
 
 	// A change of the job changes the ETag: the old one no longer matches.
 	started := metav1.NewTime(time.Now().Truncate(time.Second))
+	reported := metav1.NewMicroTime(started.Time)
 	h.setStatus(h.tenantA, j.ID, func(s *v1alpha1.AsyncJobStatus) {
 		s.State = v1alpha1.StateRunning
 		s.StartTime = &started
 		s.Attempts = 1
-		s.Progress = &v1alpha1.Progress{Percent: 45, Step: "transcoding", Message: "frame 1200/2600", UpdateTime: &started}
+		s.Progress = &v1alpha1.Progress{Percent: 45, Step: "transcoding", Message: "frame 1200/2600", UpdateTime: &reported}
 	})
 	r = h.request(http.MethodGet, path, h.tenantA, nil, "If-None-Match", etag).expect(t, http.StatusOK)
 	got := r.job(t)

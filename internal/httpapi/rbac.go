@@ -22,6 +22,9 @@ package httpapi
 // ("system" becomes the install namespace through kustomize).
 
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs,verbs=get;list;watch;create;patch;delete
+// Worker callbacks write status.progress and status.result (optimistic
+// concurrency, so the controller's own status writes are never overwritten).
+// +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobtypes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
 // +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=get;list;watch

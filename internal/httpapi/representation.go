@@ -158,7 +158,7 @@ func toJob(aj *v1alpha1.AsyncJob) Job {
 		j.Parameters = json.RawMessage(aj.Spec.Parameters.Raw)
 	}
 	if p := st.Progress; p != nil {
-		j.Progress = &JobProgress{Percent: p.Percent, Step: p.Step, Message: p.Message, UpdatedAt: timePtr(p.UpdateTime)}
+		j.Progress = &JobProgress{Percent: p.Percent, Step: p.Step, Message: p.Message, UpdatedAt: microPtr(p.UpdateTime)}
 	}
 	if j.Status == StatusCompleted && st.Result != nil && len(st.Result.Raw) > 0 {
 		j.Result = json.RawMessage(st.Result.Raw)
@@ -199,7 +199,9 @@ func updatedAt(aj *v1alpha1.AsyncJob) time.Time {
 	consider(aj.Status.StartTime)
 	consider(aj.Status.CompletionTime)
 	if aj.Status.Progress != nil {
-		consider(aj.Status.Progress.UpdateTime)
+		if t := aj.Status.Progress.UpdateTime; t != nil && t.After(latest) {
+			latest = t.Time
+		}
 	}
 	return latest.UTC()
 }
@@ -216,6 +218,14 @@ func restLabels(kube map[string]string) map[string]string {
 }
 
 func timePtr(t *metav1.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func microPtr(t *metav1.MicroTime) *time.Time {
 	if t == nil {
 		return nil
 	}

@@ -65,6 +65,12 @@ type Config struct {
 	MaxBodyBytes int64
 	// KubeTimeout bounds each request's Kubernetes calls (DefaultKubeTimeout when 0).
 	KubeTimeout time.Duration
+	// WorkerTokenKey verifies worker callback tokens (internal/workertoken);
+	// nil: the worker routes refuse every request.
+	WorkerTokenKey []byte
+	// ProgressInterval is the least time between two writes of one job's
+	// progress (DefaultProgressInterval when 0).
+	ProgressInterval time.Duration
 	// Ready reports whether the cache has synced; /readyz answers 503 until then.
 	Ready func() bool
 	// Registerer receives the HTTP metrics; Gatherer serves /metrics.
@@ -80,6 +86,8 @@ type Server struct {
 	store   *store
 	limiter *tenantLimiter
 	engine  *gin.Engine
+	// progress coalesces worker progress reports (progress_coalescer.go).
+	progress *coalescer
 }
 
 // New builds the server and its routes.
@@ -95,6 +103,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.KubeTimeout <= 0 {
 		cfg.KubeTimeout = DefaultKubeTimeout
+	}
+	if cfg.ProgressInterval <= 0 {
+		cfg.ProgressInterval = DefaultProgressInterval
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
@@ -119,9 +130,15 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.progress = newCoalescer(cfg.ProgressInterval, cfg.KubeTimeout, s.store.writeProgress, cfg.Log)
 	s.engine = s.routes(m)
 	return s, nil
 }
+
+// Close writes the progress reports still held for their interval; call it
+// once the HTTP server has stopped (Serve returned). It returns when they are
+// written, or ctx ends.
+func (s *Server) Close(ctx context.Context) { s.progress.Close(ctx) }
 
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.engine }
@@ -154,7 +171,7 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 
 	// The Kubernetes deadline comes first: authentication may call the API
 	// server too (TokenReview), and must not hang on it.
-	v1 := e.Group("/v1", s.kubeTimeout(), authMiddleware(s.cfg.Authenticator, s.store), s.limiter.middleware())
+	v1 := e.Group("/v1", s.kubeTimeout(), refuseWorkerTokens(), authMiddleware(s.cfg.Authenticator, s.store), s.limiter.middleware())
 	v1.POST("/jobs", handle(s.createJob))
 	v1.GET("/jobs", handle(s.listJobs))
 	v1.GET("/jobs/:id", handle(s.getJob))
@@ -165,6 +182,11 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	v1.GET("/jobs/:id/logs", handle(s.getLogs))
 	v1.GET("/types", handle(s.listTypes))
 	v1.GET("/types/:name", handle(s.getType))
+
+	// Worker callbacks: the job's worker token, no client credential, no tenant.
+	worker := e.Group("/v1", s.kubeTimeout(), s.workerAuth())
+	worker.POST("/jobs/:id/progress", handle(s.postProgress))
+	worker.PUT("/jobs/:id/result", handle(s.putResult))
 	return e
 }
 

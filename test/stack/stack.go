@@ -259,7 +259,8 @@ func (s *Stack) StartAPI(ctx context.Context) error {
 		"--auth-mode=apikey", "--api-keys-secret=" + SystemNamespace + "/" + APIKeysSecret,
 		"--tenant-namespace-template=" + namespacePrefix + "{tenant}",
 		// Generous limits: the end-to-end suite submits hundreds of jobs at once.
-		"--rate-limit=1000", "--rate-burst=2000", "--max-unfinished-jobs=1000"}, s.opts.APIArgs...)
+		"--rate-limit=1000", "--rate-burst=2000", "--max-unfinished-jobs=1000",
+		"--worker-token-key-file=" + s.WorkerTokenKeyFile}, s.opts.APIArgs...)
 	var err error
 	s.api, err = localcluster.StartProcess(s.dir, "api", s.binary, args...)
 	if err != nil {
