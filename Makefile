@@ -124,7 +124,10 @@ outages: cluster-assets ## Every failover and outage test (failover, outage-etcd
 	$(CHAOS_TEST) '^(TestLeaderFailover|TestEtcdOutage|TestAPIServerOutage|TestSlowAPIServer)$$'
 
 .PHONY: dev
-dev: ## Run asyncjob on a local cluster with simulated nodes: REST API on localhost:8080 with a generated API key. Ctrl-C stops it.
+dev: ## Run asyncjob on a local cluster: REST API on localhost:8080 with a generated API key; simulated nodes, and as root the real node with a live sample worker. Ctrl-C stops it.
+	@# As root, install what the real node needs, as make e2e does; hack/dev
+	@# says in one line why it keeps to simulated nodes otherwise.
+	@if [ "$$(id -u)" = 0 ]; then hack/real-node-deps.sh || true; fi
 	go run ./hack/dev
 
 .PHONY: bench

@@ -19,12 +19,14 @@ package controller
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"sigs.k8s.io/yaml"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/test/framework"
+	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // The samples are what a new user applies first: they must be accepted by the
@@ -53,6 +55,29 @@ func TestIntegrationSamplesRun(t *testing.T) {
 		}
 	}
 	waitState(t, aj.Namespace, aj.Name, asyncjobv1alpha1.StatePending)
+}
+
+// The live sample (make dev's, on the real node) runs its worker through the
+// injected entrypoint: accepted as written, Ready with an entrypoint image,
+// and its Job wraps the command it names.
+func TestIntegrationLiveSampleInjectsTheEntrypoint(t *testing.T) {
+	needEnv(t)
+	startControllerWith(t, workerOptions())
+	jt := &asyncjobv1alpha1.AsyncJobType{}
+	readYAML(t, filepath.Join(framework.RepoRoot(), "config", "samples", "asyncjob_v1alpha1_asyncjobtype_live.yaml"), jt)
+	jt.Name = uniqueTypeName(t)
+	createReadyType(t, jt)
+	ns := newNamespace(t)
+	mustCreate(t, wrappers.MakeAsyncJob("live", ns).Type(jt.Name).Params(`{"input":"https://example.com/a.mov","format":"webm"}`).Obj())
+
+	pod := waitJob(t, ns, "live").Spec.Template.Spec
+	if len(pod.InitContainers) != 1 || pod.InitContainers[0].Name != entrypointContainer {
+		t.Fatalf("init containers %+v, want the entrypoint's", pod.InitContainers)
+	}
+	want := []string{EntrypointBinary, "entrypoint", "--", "/sample-worker"}
+	if got := pod.Containers[0].Command; !slices.Equal(got, want) {
+		t.Errorf("command %q, want %q", got, want)
+	}
 }
 
 func readYAML(t *testing.T, path string, into any) {

@@ -77,12 +77,15 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	ctx := context.Background()
 	var err error
+	// A real node too, where this machine can run one (root, containerd):
+	// the TestRealPod... and TestRealNode... tests say why they skip otherwise.
+	realNode := localcluster.RealNodeUnavailable() == nil
 	s, err = stack.Start(ctx, stack.Options{
-		// A real node too, where this machine can run one (root, containerd):
-		// TestRealPodResultAndLogs says why it skips otherwise.
-		Cluster: localcluster.Options{SimulatedNodes: 3, RealNode: localcluster.RealNodeUnavailable() == nil},
-		Tenants: []string{tenant, otherTenant},
-		Log:     func(f string, a ...any) { fmt.Printf("e2e: "+f+"\n", a...) },
+		Cluster: localcluster.Options{SimulatedNodes: 3, RealNode: realNode},
+		// Its pods call the API back, through the injected entrypoint.
+		RealNodeWorkers: realNode,
+		Tenants:         []string{tenant, otherTenant},
+		Log:             func(f string, a ...any) { fmt.Printf("e2e: "+f+"\n", a...) },
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: starting the stack:", err)

@@ -60,10 +60,11 @@ type Options struct {
 	// AuditLogPath (see ListCalls), to count informers' re-lists.
 	AuditLog bool
 	// RealNode adds a real node: kubelet with containerd, registered under
-	// this machine's hostname, with PauseImage and WorkerImage imported,
-	// kube-proxy (Service IPs work, and pods reach the API server in-cluster),
-	// and an image registry (see Registry). It needs root and
-	// hack/real-node-deps.sh; see RealNodeUnavailable.
+	// this machine's hostname, with PauseImage, WorkerImage and
+	// SampleWorkerImage imported, kube-proxy (Service IPs work, and pods
+	// reach the API server in-cluster), and an image registry (see
+	// Registry). It needs root and hack/real-node-deps.sh; see
+	// RealNodeUnavailable.
 	RealNode bool
 }
 
@@ -75,6 +76,7 @@ type Cluster struct {
 	keepDir    bool
 	realNode   *realNode // nil without Options.RealNode
 	nodeName   string
+	hostIP     string // where the real node's pods reach this machine
 	// registry serves images to the real node; nil without Options.RealNode.
 	registry     *http.Server
 	registryHost string
@@ -144,6 +146,7 @@ func (c *Cluster) start(ctx context.Context, o Options, bins binaries) error {
 		if advertise, err = hostIP(); err != nil {
 			return err
 		}
+		c.hostIP = advertise
 	}
 	apiServer, apiURL, err := startAPIServer(ctx, c.dir, bins.apiServer, etcdURL, creds, advertise, extra)
 	if err := c.track(apiServer, err); err != nil {
@@ -240,6 +243,11 @@ func (c *Cluster) Stop() error {
 
 // RealNodeName is the real node's name, or "" without Options.RealNode.
 func (c *Cluster) RealNodeName() string { return c.nodeName }
+
+// HostIP is this machine's address as the real node's pods reach it (the
+// API server listens there too), or "" without Options.RealNode. A server
+// the pods call back must listen on it, not only on loopback.
+func (c *Cluster) HostIP() string { return c.hostIP }
 
 // Dir is the cluster's directory: credentials, the kubeconfig, etcd's data
 // and one log file per component (NAME.log).

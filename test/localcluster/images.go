@@ -29,6 +29,9 @@ import (
 const (
 	PauseImage  = "asyncjob.local/pause:v1"
 	WorkerImage = "asyncjob.local/worker:v1"
+	// SampleWorkerImage runs images/sample-worker, the worker of
+	// config/samples' convert-live type.
+	SampleWorkerImage = "asyncjob.local/sample-worker:v1"
 )
 
 // binaryImage builds the Go main package pkg (an import path) as a static

@@ -57,8 +57,8 @@ type realNode struct {
 	lock                *os.File // held from start until cleanup is done
 }
 
-// startRealNode starts the registry and containerd, imports the pause and
-// worker images into containerd, then starts kubelet registered as nodeName
+// startRealNode starts the registry and containerd, imports the pause,
+// worker and sample worker images into containerd, then starts kubelet registered as nodeName
 // and kube-proxy.
 func (c *Cluster) startRealNode(ctx context.Context, bins binaries, nodeName string) error {
 	if err := RealNodeUnavailable(); err != nil {
@@ -96,8 +96,9 @@ func (c *Cluster) startRealNode(ctx context.Context, bins binaries, nodeName str
 		return err
 	}
 	for pkg, ref := range map[string]string{
-		"github.com/asyncjob/asyncjob/test/localcluster/images/pause":  PauseImage,
-		"github.com/asyncjob/asyncjob/test/localcluster/images/worker": WorkerImage,
+		"github.com/asyncjob/asyncjob/test/localcluster/images/pause":         PauseImage,
+		"github.com/asyncjob/asyncjob/test/localcluster/images/worker":        WorkerImage,
+		"github.com/asyncjob/asyncjob/test/localcluster/images/sample-worker": SampleWorkerImage,
 	} {
 		tarPath, err := binaryImage(ctx, n.dir, pkg, ref)
 		if err != nil {

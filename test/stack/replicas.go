@@ -90,8 +90,12 @@ func (s *Stack) defineReplicas() error {
 		}
 		url := "http://" + addr
 		s.APIURLs = append(s.APIURLs, url)
+		bind := addr
+		if i == 0 && s.bindAddress != "" {
+			bind = s.bindAddress
+		}
 		args := append([]string{"api",
-			"--kubeconfig=" + s.Cluster.Kubeconfig(), "--bind-address=" + addr,
+			"--kubeconfig=" + s.Cluster.Kubeconfig(), "--bind-address=" + bind,
 			"--auth-mode=apikey", "--api-keys-secret=" + SystemNamespace + "/" + APIKeysSecret,
 			"--tenant-namespace-template=" + namespacePrefix + "{tenant}",
 			// Generous limits: the end-to-end suite submits hundreds of jobs at once.

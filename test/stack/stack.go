@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -39,6 +38,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/asyncjob/asyncjob/internal/httpapi"
+	"github.com/asyncjob/asyncjob/internal/ociimage"
 	"github.com/asyncjob/asyncjob/internal/scheme"
 	"github.com/asyncjob/asyncjob/test/framework"
 	"github.com/asyncjob/asyncjob/test/localcluster"
@@ -70,6 +70,12 @@ type Options struct {
 	// EntrypointImage is the controller's --entrypoint-image, for types with
 	// entrypoint Inject; empty: such types are not Ready.
 	EntrypointImage string
+	// RealNodeWorkers makes the real node's pods full workers (it needs
+	// Cluster.RealNode): the project's image, built from the stack's
+	// binary, is pushed to the cluster's registry and becomes
+	// EntrypointImage, and the API also listens on the address pods reach
+	// (Cluster.HostIP), which becomes CallbackURL: both options are replaced.
+	RealNodeWorkers bool
 	// Log receives progress lines; nil is silent.
 	Log func(format string, args ...any)
 	// ControllerArgs and APIArgs are appended to the controller's and the
@@ -121,6 +127,9 @@ type Stack struct {
 	// supervisorDone.
 	stopSupervisor chan struct{}
 	supervisorDone chan struct{}
+	// bindAddress, when set, is where the first API replica listens instead
+	// of its loopback address: every interface on its port with RealNodeWorkers.
+	bindAddress string
 }
 
 // Start brings everything up; on error, whatever started is stopped.
@@ -141,13 +150,15 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 			_ = s.Stop()
 		}
 	}()
+	if o.RealNodeWorkers && !o.Cluster.RealNode {
+		return nil, errors.New("stack: RealNodeWorkers needs Cluster.RealNode")
+	}
 	if s.binary == "" {
 		o.Log("building the asyncjob binary")
+		// Static, as in the project's image: RealNodeWorkers puts it there.
 		s.binary = filepath.Join(dir, "asyncjob")
-		build := exec.CommandContext(ctx, "go", "build", "-o", s.binary, "./cmd")
-		build.Dir = framework.RepoRoot()
-		if out, err := build.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build ./cmd: %w\n%s", err, out)
+		if err := ociimage.BuildBinary(ctx, framework.RepoRoot(), "./cmd", s.binary, ""); err != nil {
+			return nil, err
 		}
 	}
 	o.Log("starting the local cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)")
@@ -168,6 +179,18 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	}
 	if s.WorkerTokenKeyFile, err = writeWorkerTokenKey(dir); err != nil {
 		return nil, err
+	}
+	if o.RealNodeWorkers {
+		// Pods on the real node call the first API replica back: it needs a
+		// known port before the replicas are defined.
+		if s.opts.APIAddress == "" {
+			if s.opts.APIAddress, err = freeLoopbackAddress(); err != nil {
+				return nil, err
+			}
+		}
+		if err = s.setUpRealNodeWorkers(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if o.BeforeStart != nil {
 		if err = o.BeforeStart(ctx, s); err != nil {

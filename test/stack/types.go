@@ -45,7 +45,26 @@ func SimulatedType(name string, b localcluster.PodBehavior, limits asyncjobv1alp
 // its pod pretends to convert for runFor and reports result as its termination
 // message, as the real container would.
 func SampleType(b localcluster.PodBehavior) (*asyncjobv1alpha1.AsyncJobType, error) {
-	path := filepath.Join(framework.RepoRoot(), "config", "samples", "asyncjob_v1alpha1_asyncjobtype.yaml")
+	t, err := readSample("asyncjob_v1alpha1_asyncjobtype.yaml")
+	if err != nil {
+		return nil, err
+	}
+	pod := &t.Spec.Template.Spec.Template
+	pod.Annotations = b.Annotations(pod.Annotations)
+	localcluster.SimulateOn(&pod.Spec)
+	return t, nil
+}
+
+// LiveSampleType is config/samples' convert-live type, as written: its worker
+// (localcluster.SampleWorkerImage) runs on the real node, the only node
+// without the simulated nodes' taint, through the injected entrypoint, so
+// it needs Options.RealNodeWorkers.
+func LiveSampleType() (*asyncjobv1alpha1.AsyncJobType, error) {
+	return readSample("asyncjob_v1alpha1_asyncjobtype_live.yaml")
+}
+
+func readSample(file string) (*asyncjobv1alpha1.AsyncJobType, error) {
+	path := filepath.Join(framework.RepoRoot(), "config", "samples", file)
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -54,8 +73,5 @@ func SampleType(b localcluster.PodBehavior) (*asyncjobv1alpha1.AsyncJobType, err
 	if err := yaml.UnmarshalStrict(raw, t); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	pod := &t.Spec.Template.Spec.Template
-	pod.Annotations = b.Annotations(pod.Annotations)
-	localcluster.SimulateOn(&pod.Spec)
 	return t, nil
 }
