@@ -34,7 +34,7 @@ import (
 // newUnitServer builds a server whose Kubernetes client points at a closed
 // port: enough for routes that never reach Kubernetes, and an honest
 // "API server unreachable" for those that do.
-func newUnitServer(t *testing.T, opts ...harnessOption) *Server {
+func newUnitServer(t testing.TB, opts ...harnessOption) *Server {
 	t.Helper()
 	unreachable := &rest.Config{Host: "http://127.0.0.1:1"}
 	c, err := client.New(unreachable, client.Options{Scheme: framework.Scheme()})
@@ -43,7 +43,7 @@ func newUnitServer(t *testing.T, opts ...harnessOption) *Server {
 	}
 	tenants, _ := NewTenantNamespaces("{tenant}")
 	cfg := Config{Cache: c, APIReader: c, Client: c, Authenticator: NoAuthenticator{Tenant: "dev"},
-		Tenants: tenants, Log: testr.New(t)}
+		Tenants: tenants, Log: testr.NewWithInterface(t, testr.Options{})}
 	for _, o := range opts {
 		o(&cfg)
 	}
