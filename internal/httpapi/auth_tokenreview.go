@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -37,6 +38,10 @@ const tenantGroupPrefix = "asyncjob.io/tenant:"
 type TokenReviewAuthenticator struct {
 	// Audiences, when set, are the audiences a token must be valid for.
 	Audiences []string
+
+	// reviews caches review results (auth_cache.go); made on first use.
+	once    sync.Once
+	reviews *reviewCache
 }
 
 func (a *TokenReviewAuthenticator) scheme() string { return bearerScheme }
@@ -46,7 +51,8 @@ func (a *TokenReviewAuthenticator) authenticate(ctx context.Context, kube *store
 	if !ok {
 		return identity{}, errUnauthenticated
 	}
-	review, err := kube.reviewToken(ctx, token, a.Audiences)
+	a.once.Do(func() { a.reviews = newReviewCache() })
+	review, err := a.reviews.review(ctx, kube, r, token, a.Audiences)
 	if err != nil {
 		return identity{}, err
 	}
