@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -38,10 +37,6 @@ const tenantGroupPrefix = "asyncjob.io/tenant:"
 type TokenReviewAuthenticator struct {
 	// Audiences, when set, are the audiences a token must be valid for.
 	Audiences []string
-
-	// reviews caches review results (auth_cache.go); made on first use.
-	once    sync.Once
-	reviews *reviewCache
 }
 
 func (a *TokenReviewAuthenticator) scheme() string { return bearerScheme }
@@ -51,8 +46,8 @@ func (a *TokenReviewAuthenticator) authenticate(ctx context.Context, kube *store
 	if !ok {
 		return identity{}, errUnauthenticated
 	}
-	a.once.Do(func() { a.reviews = newReviewCache() })
-	review, err := a.reviews.review(ctx, kube, r, token, a.Audiences)
+	// Cached, and limited per client address on refusals: auth_cache.go.
+	review, err := kube.reviews.review(ctx, kube, r, token, a.Audiences)
 	if err != nil {
 		return identity{}, err
 	}

@@ -51,7 +51,6 @@ type routeClass struct {
 var routeClasses = map[string]routeClass{
 	"GET /healthz":      {kind: kindPublic},
 	"GET /readyz":       {kind: kindPublic},
-	"GET /metrics":      {kind: kindPublic},
 	"GET /openapi.json": {kind: kindPublic},
 
 	"POST /v1/jobs":            {kind: kindClient},

@@ -34,8 +34,10 @@ type store struct {
 	writer client.Client
 
 	schemas *paramschema.Cache
+	// reviews caches TokenReview results (auth_cache.go).
+	reviews *reviewCache
 }
 
 func newStore(cfg Config) *store {
-	return &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client, schemas: paramschema.NewCache()}
+	return &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client, schemas: paramschema.NewCache(), reviews: newReviewCache()}
 }

@@ -89,6 +89,9 @@ type Stack struct {
 	Client client.Client
 	// APIURL is the REST API's base URL, e.g. http://127.0.0.1:8080.
 	APIURL string
+	// APIMetricsURL is the API's /metrics (its own listener, on a free
+	// loopback port chosen at each StartAPI).
+	APIMetricsURL string
 	// APIKeys maps each tenant to its API key.
 	APIKeys map[string]string
 	// WorkerTokenKeyFile holds the key that signs job pods' callback tokens:
@@ -240,13 +243,17 @@ func (s *Stack) StopController(crash bool) error {
 
 // StartAPI starts the REST API process with API-key authentication.
 func (s *Stack) StartAPI(ctx context.Context) error {
+	metrics, err := freeLoopbackAddress()
+	if err != nil {
+		return err
+	}
+	s.APIMetricsURL = "http://" + metrics + "/metrics"
 	args := append([]string{"api",
-		"--kubeconfig=" + s.Cluster.Kubeconfig(), "--bind-address=" + s.apiAddress,
+		"--kubeconfig=" + s.Cluster.Kubeconfig(), "--bind-address=" + s.apiAddress, "--metrics-bind-address=" + metrics,
 		"--auth-mode=apikey", "--api-keys-secret=" + SystemNamespace + "/" + APIKeysSecret,
 		"--tenant-namespace-template=" + namespacePrefix + "{tenant}",
 		// Generous limits: the end-to-end suite submits hundreds of jobs at once.
 		"--rate-limit=1000", "--rate-burst=2000", "--max-unfinished-jobs=1000"}, s.opts.APIArgs...)
-	var err error
 	s.api, err = localcluster.StartProcess(s.dir, "api", s.binary, args...)
 	if err != nil {
 		return err
