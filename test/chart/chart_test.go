@@ -77,7 +77,7 @@ func TestDefaultObjects(t *testing.T) {
 	t.Parallel()
 	r := render(t)
 	want := []string{
-		"ClusterRole/" + apiName, "ClusterRole/" + controllerName,
+		"ClusterRole/" + apiName, "ClusterRole/" + controllerName, "ClusterRole/asyncjob-metrics-reader",
 		"ClusterRoleBinding/" + apiName, "ClusterRoleBinding/" + controllerName,
 		"Deployment/" + apiName, "Deployment/" + controllerName,
 		"Role/" + apiName, "Role/" + controllerName + "-leader-election",
@@ -166,7 +166,7 @@ func TestControllerDeployment(t *testing.T) {
 	}
 	c := d.Spec.Template.Spec.Containers[0]
 	for _, arg := range []string{"--leader-elect", "--leader-election-namespace=" + namespace,
-		"--metrics-bind-address=:8081", "--health-probe-bind-address=:8082",
+		"--metrics-bind-address=:8081", "--metrics-secure=true", "--health-probe-bind-address=:8082",
 		"--max-concurrent-reconciles=4", "--zap-log-level=info", "--zap-devel=false"} {
 		if !slices.Contains(c.Args, arg) {
 			t.Errorf("args %v: missing %s", c.Args, arg)
@@ -801,6 +801,11 @@ func TestServiceMonitors(t *testing.T) {
 					Path          string `json:"path"`
 					Interval      string `json:"interval"`
 					ScrapeTimeout string `json:"scrapeTimeout"`
+					Scheme        string `json:"scheme"`
+					TLSConfig     *struct {
+						InsecureSkipVerify bool `json:"insecureSkipVerify"`
+					} `json:"tlsConfig"`
+					BearerTokenFile string `json:"bearerTokenFile"`
 				} `json:"endpoints"`
 			} `json:"spec"`
 		}
@@ -820,6 +825,13 @@ func TestServiceMonitors(t *testing.T) {
 		if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != "metrics" || !hasMetricsPort ||
 			sm.Spec.Endpoints[0].Path != "/metrics" || sm.Spec.Endpoints[0].Interval != "15s" {
 			t.Errorf("%s endpoints %+v, want port metrics path /metrics every 15s (Service ports %v)", component, sm.Spec.Endpoints, svc.Spec.Ports)
+			continue
+		}
+		// The controller's metrics are secure by default: HTTPS with Prometheus' token.
+		ep := sm.Spec.Endpoints[0]
+		secure := ep.Scheme == "https" && ep.TLSConfig != nil && ep.TLSConfig.InsecureSkipVerify && ep.BearerTokenFile != ""
+		if secure != (component == "controller") {
+			t.Errorf("%s endpoint %+v: secure scrape %v, want %v", component, ep, secure, component == "controller")
 		}
 	}
 }
