@@ -79,7 +79,7 @@ verify-generated: manifests generate ## Fail when generated files differ from wh
 		git status --porcelain -- api config charts/asyncjob/crds charts/asyncjob/files; git --no-pager diff -- api config charts/asyncjob/crds charts/asyncjob/files | head -50; exit 1; fi
 
 .PHONY: test
-test: test-integration e2e ## Run every test: unit, envtest integration, and end-to-end on a local cluster (the README's test command).
+test: test-integration fuzz e2e ## Run every test: unit, envtest integration, fuzzing (FUZZTIME each), and end-to-end on a local cluster (the README's test command).
 
 .PHONY: test-integration
 test-integration: manifests generate fmt vet envtest-assets helm ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
@@ -138,6 +138,20 @@ bench: cluster-assets ## Benchmark asyncjob against raw batch/v1 Jobs on a local
 bench-handler: envtest-assets ## Benchmark the REST handler path in process on envtest (go test -bench).
 	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" \
 		go test -run '^$$' -bench . -benchmem ./test/bench/
+
+# Each fuzz target runs for FUZZTIME; their seeds (and any crash found, under
+# testdata/fuzz/) also run as plain tests in every go test.
+FUZZTIME ?= 10s
+FUZZ_PACKAGES ?= ./internal/httpapi
+
+.PHONY: fuzz
+fuzz: ## Run every Go fuzz target of FUZZ_PACKAGES for FUZZTIME each (a found crash is written to testdata/fuzz/ and fails).
+	@for pkg in $(FUZZ_PACKAGES); do \
+		for target in $$(go test -short -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+			go test -short -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 .PHONY: test-unit
 test-unit: ## Run only the tests that need no API server.

@@ -48,6 +48,7 @@ func init() {
 // apiFlags are the api subcommand's settings.
 type apiFlags struct {
 	bindAddress       string
+	metricsAddress    string
 	authMode          string
 	apiKeysSecret     string
 	noAuthTenant      string
@@ -63,6 +64,7 @@ type apiFlags struct {
 // register defines the api subcommand's own flags on fs.
 func (f *apiFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.bindAddress, "bind-address", ":8080", "Address the REST API listens on.")
+	fs.StringVar(&f.metricsAddress, "metrics-bind-address", "127.0.0.1:9090", "Address of the Prometheus /metrics listener, separate from the API's; 0 disables it. The default is reachable from the pod only: set :9090 (and a NetworkPolicy) for Prometheus.")
 	fs.StringVar(&f.authMode, "auth-mode", "apikey", "Authentication: apikey (keys hashed in a Secret), tokenreview (Kubernetes bearer tokens), or none (local development only).")
 	fs.StringVar(&f.apiKeysSecret, "api-keys-secret", "asyncjob-system/asyncjob-api-keys", "namespace/name of the Secret with API key hashes (auth-mode apikey).")
 	fs.StringVar(&f.noAuthTenant, "no-auth-tenant", "default", "The tenant every request belongs to with auth-mode none.")
@@ -164,6 +166,18 @@ func runAPI(args []string) error {
 		synced.Store(true)
 		log.Info("informer cache synced")
 	}()
+	if f.metricsAddress != "0" {
+		ml, err := net.Listen("tcp", f.metricsAddress)
+		if err != nil {
+			return fmt.Errorf("--metrics-bind-address: %w", err)
+		}
+		go func() {
+			if err := httpapi.Serve(ctx, ml, srv.MetricsHandler(), log); err != nil {
+				log.Error(err, "metrics listener failed")
+			}
+		}()
+		log.Info("serving metrics", "address", ml.Addr().String())
+	}
 	log.Info("serving the REST API", "address", l.Addr().String(), "authMode", f.authMode)
 	serveErr := httpapi.Serve(ctx, l, srv.Handler(), log)
 	// Progress reports accepted but held for their interval are written

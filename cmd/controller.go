@@ -25,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/asyncjob/asyncjob/internal/controller"
 	"github.com/asyncjob/asyncjob/internal/scheme"
@@ -42,6 +41,7 @@ func runController(args []string) error {
 	fs := flag.NewFlagSet("asyncjob controller", flag.ContinueOnError)
 	config.RegisterFlags(fs) // --kubeconfig; KUBECONFIG and in-cluster config also work
 	metricsAddr := fs.String("metrics-bind-address", ":8081", "address the Prometheus metrics endpoint binds to; 0 disables it")
+	metricsSecure := fs.Bool("metrics-secure", true, "serve metrics over HTTPS to bearer tokens authorized for GET /metrics (TokenReview and SubjectAccessReview); false: plain HTTP to anyone, so bind to localhost")
 	probeAddr := fs.String("health-probe-bind-address", ":8082", "address the /healthz and /readyz probes bind to")
 	leaderElect := fs.Bool("leader-elect", false, "elect a leader, so that only one of several replicas reconciles")
 	leaderNamespace := fs.String("leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's own)")
@@ -75,7 +75,7 @@ func runController(args []string) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme.New(),
 		Cache:                   controller.CacheOptions(),
-		Metrics:                 metricsserver.Options{BindAddress: *metricsAddr},
+		Metrics:                 controllerMetrics(*metricsAddr, *metricsSecure),
 		HealthProbeBindAddress:  *probeAddr,
 		LeaderElection:          *leaderElect,
 		LeaderElectionID:        "asyncjob-controller.asyncjob.io",

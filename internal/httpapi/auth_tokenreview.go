@@ -46,7 +46,8 @@ func (a *TokenReviewAuthenticator) authenticate(ctx context.Context, kube *store
 	if !ok {
 		return identity{}, errUnauthenticated
 	}
-	review, err := kube.reviewToken(ctx, token, a.Audiences)
+	// Cached, and limited per client address on refusals: auth_cache.go.
+	review, err := kube.reviews.review(ctx, kube, r, token, a.Audiences)
 	if err != nil {
 		return identity{}, err
 	}

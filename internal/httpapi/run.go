@@ -105,6 +105,10 @@ type serverTimeouts struct {
 // defaultServerTimeouts are Serve's; docs/api.md states them.
 var defaultServerTimeouts = serverTimeouts{readHeader: 10 * time.Second, read: 30 * time.Second, idle: 120 * time.Second}
 
+// maxHeaderBytes bounds a request's header section (request line included);
+// net/http answers 431 beyond it. Credentials and keys are far smaller.
+const maxHeaderBytes = 64 << 10
+
 // shutdownTimeout bounds how long a shutdown waits for in-flight requests.
 const shutdownTimeout = 30 * time.Second
 
@@ -120,6 +124,7 @@ func serve(ctx context.Context, l net.Listener, h http.Handler, log logr.Logger,
 		ReadHeaderTimeout: t.readHeader,
 		ReadTimeout:       t.read,
 		IdleTimeout:       t.idle,
+		MaxHeaderBytes:    maxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)

@@ -143,6 +143,11 @@ func (s *Server) Close(ctx context.Context) { s.progress.Close(ctx) }
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.engine }
 
+// MetricsHandler serves the Prometheus metrics (Gatherer). It is not a route
+// of Handler: the api command serves it on its own listener, bound to
+// localhost unless told otherwise, so the public port never exposes it.
+func (s *Server) MetricsHandler() http.Handler { return metricsHandler(s.cfg.Gatherer) }
+
 func (s *Server) routes(m *metrics) *gin.Engine {
 	e := gin.New()
 	// Every answer must be a documented problem, never gin's text/plain
@@ -166,7 +171,6 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", handle(s.readyz))
-	e.GET("/metrics", gin.WrapH(metricsHandler(s.cfg.Gatherer)))
 	e.GET("/openapi.json", handle(serveOpenAPI))
 
 	// The Kubernetes deadline comes first: authentication may call the API

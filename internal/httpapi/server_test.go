@@ -34,7 +34,7 @@ import (
 // newUnitServer builds a server whose Kubernetes client points at a closed
 // port: enough for routes that never reach Kubernetes, and an honest
 // "API server unreachable" for those that do.
-func newUnitServer(t *testing.T, opts ...harnessOption) *Server {
+func newUnitServer(t testing.TB, opts ...harnessOption) *Server {
 	t.Helper()
 	unreachable := &rest.Config{Host: "http://127.0.0.1:1"}
 	c, err := client.New(unreachable, client.Options{Scheme: framework.Scheme()})
@@ -47,7 +47,7 @@ func newUnitServer(t *testing.T, opts ...harnessOption) *Server {
 		t.Fatal(err)
 	}
 	cfg := Config{Cache: c, APIReader: c, Client: c, Pods: pods, Authenticator: NoAuthenticator{Tenant: "dev"},
-		Tenants: tenants, Log: testr.New(t)}
+		Tenants: tenants, Log: testr.NewWithInterface(t, testr.Options{})}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -148,16 +148,21 @@ func TestProbes(t *testing.T) {
 // TestMetricsCountRequestsByRouteAndCode: requests are counted by route
 // template, never by raw path: a job's id does not become a label value.
 func TestMetricsCountRequestsByRouteAndCode(t *testing.T) {
-	srv, c := unitClient(t, newUnitServer(t))
+	s := newUnitServer(t)
+	srv, c := unitClient(t, s)
 	const id = "6f1c6c1e-4f0e-4a53-9a8e-2b8f0f0f7a21"
 	doUnit(t, c, http.MethodGet, srv.URL+"/healthz").expect(t, http.StatusOK)
 	doUnit(t, c, http.MethodGet, srv.URL+"/nope").expect(t, http.StatusNotFound)
 	// The unit server's API server is unreachable: 503, through the real route.
 	doUnit(t, c, http.MethodGet, srv.URL+"/v1/jobs/"+id).expect(t, http.StatusServiceUnavailable)
-	r := doUnit(t, c, http.MethodGet, srv.URL+"/metrics").expect(t, http.StatusOK)
+	// The API's port does not serve the metrics; MetricsHandler (its own listener) does.
+	doUnit(t, c, http.MethodGet, srv.URL+"/metrics").expect(t, http.StatusNotFound)
+	msrv := httptest.NewServer(s.MetricsHandler())
+	t.Cleanup(msrv.Close)
+	r := doUnit(t, http.DefaultClient, http.MethodGet, msrv.URL+"/metrics").expect(t, http.StatusOK)
 	for _, want := range []string{
 		`asyncjob_http_requests_total{code="200",method="GET",route="/healthz"} 1`,
-		`asyncjob_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+		`asyncjob_http_requests_total{code="404",method="GET",route="unmatched"} 2`,
 		`asyncjob_http_requests_total{code="503",method="GET",route="/v1/jobs/:id"} 1`,
 		`asyncjob_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="+Inf"} 1`,
 		`asyncjob_http_request_duration_seconds_bucket{method="GET",route="/v1/jobs/:id",le="+Inf"} 1`,

@@ -36,8 +36,10 @@ type store struct {
 	logs   corev1client.PodsGetter // containers' logs (store_logs.go)
 
 	schemas *paramschema.Cache
+	// reviews caches TokenReview results (auth_cache.go).
+	reviews *reviewCache
 }
 
 func newStore(cfg Config) *store {
-	return &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client, logs: cfg.Pods, schemas: paramschema.NewCache()}
+	return &store{cache: cfg.Cache, api: cfg.APIReader, writer: cfg.Client, logs: cfg.Pods, schemas: paramschema.NewCache(), reviews: newReviewCache()}
 }

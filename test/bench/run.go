@@ -208,7 +208,8 @@ func startEnv(ctx context.Context, o Options, p Preset, bin string, tenants []st
 		ControllerArgs: []string{
 			"--kubeconfig=" + identityKubeconfig(idDir, identityController),
 			// Its metrics tell the scale mode when a resync is done.
-			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port),
+			// Plain HTTP on loopback, scraped without a token.
+			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port), "--metrics-secure=false",
 		},
 		BeforeStart: func(ctx context.Context, s *stack.Stack) (err error) {
 			rawCfg, err = createIdentities(ctx, s, idDir)

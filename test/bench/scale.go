@@ -238,7 +238,7 @@ func (e *env) memory(ctx context.Context) (api, ctl MemSample) {
 		}
 		return s
 	}
-	return measure(e.s.APIPID(), e.s.APIURL+"/metrics"), measure(e.s.ControllerPID(), e.controllerMetrics)
+	return measure(e.s.APIPID(), e.s.APIMetricsURL), measure(e.s.ControllerPID(), e.controllerMetrics)
 }
 
 func perJob(s, base MemSample, n int) MemSample {

@@ -77,7 +77,7 @@ func TestDefaultObjects(t *testing.T) {
 	t.Parallel()
 	r := render(t)
 	want := []string{
-		"ClusterRole/" + apiName, "ClusterRole/" + controllerName,
+		"ClusterRole/" + apiName, "ClusterRole/" + controllerName, "ClusterRole/asyncjob-metrics-reader",
 		"ClusterRoleBinding/" + apiName, "ClusterRoleBinding/" + controllerName,
 		"Deployment/" + apiName, "Deployment/" + controllerName,
 		"Role/" + apiName, "Role/" + controllerName + "-leader-election",
@@ -166,7 +166,7 @@ func TestControllerDeployment(t *testing.T) {
 	}
 	c := d.Spec.Template.Spec.Containers[0]
 	for _, arg := range []string{"--leader-elect", "--leader-election-namespace=" + namespace,
-		"--metrics-bind-address=:8081", "--health-probe-bind-address=:8082",
+		"--metrics-bind-address=:8081", "--metrics-secure=true", "--health-probe-bind-address=:8082",
 		"--max-concurrent-reconciles=4", "--zap-log-level=info", "--zap-devel=false"} {
 		if !slices.Contains(c.Args, arg) {
 			t.Errorf("args %v: missing %s", c.Args, arg)
@@ -203,7 +203,7 @@ func TestAPIDeploymentAndService(t *testing.T) {
 		t.Errorf("replicas %v, want 2", d.Spec.Replicas)
 	}
 	c := d.Spec.Template.Spec.Containers[0]
-	wantArgs := []string{"api", "--bind-address=:8080", "--auth-mode=apikey",
+	wantArgs := []string{"api", "--bind-address=:8080", "--metrics-bind-address=:9090", "--auth-mode=apikey",
 		"--api-keys-secret=" + namespace + "/" + keysSecret, "--tenant-namespace-template={tenant}",
 		"--rate-limit=20", "--rate-burst=40", "--max-unfinished-jobs=100", "--max-body-bytes=1048576",
 		"--worker-token-key-file=/etc/asyncjob/worker-token/key",
@@ -211,19 +211,22 @@ func TestAPIDeploymentAndService(t *testing.T) {
 	if diff := cmp.Diff(wantArgs, c.Args); diff != "" {
 		t.Errorf("API args (-want +got):\n%s", diff)
 	}
-	if ports := containerPorts(c); len(ports) != 1 || ports["http"] != 8080 {
-		t.Errorf("ports %v, want http 8080", ports)
+	if ports := containerPorts(c); len(ports) != 2 || ports["http"] != 8080 || ports["metrics"] != 9090 {
+		t.Errorf("ports %v, want http 8080 and metrics 9090", ports)
 	}
 	checkProbe(t, "API liveness", c.LivenessProbe, "/healthz", "http")
 	checkProbe(t, "API readiness", c.ReadinessProbe, "/readyz", "http")
 
 	var svc corev1.Service
 	r.get(t, "Service", apiName, &svc)
-	if svc.Spec.Type != corev1.ServiceTypeClusterIP || len(svc.Spec.Ports) != 1 {
-		t.Fatalf("API Service spec %+v, want ClusterIP with one port", svc.Spec)
+	if svc.Spec.Type != corev1.ServiceTypeClusterIP || len(svc.Spec.Ports) != 2 {
+		t.Fatalf("API Service spec %+v, want ClusterIP with two ports", svc.Spec)
 	}
 	if p := svc.Spec.Ports[0]; p.Name != "http" || p.Port != 80 || p.TargetPort != intstr.FromString("http") {
 		t.Errorf("API Service port %+v, want http 80 -> targetPort http", p)
+	}
+	if p := svc.Spec.Ports[1]; p.Name != "metrics" || p.Port != 9090 || p.TargetPort != intstr.FromString("metrics") {
+		t.Errorf("API Service port %+v, want metrics 9090 -> targetPort metrics", p)
 	}
 	if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(d.Spec.Template.Labels)) {
 		t.Errorf("API Service selector %v does not select the API's pods %v", svc.Spec.Selector, d.Spec.Template.Labels)
@@ -798,6 +801,11 @@ func TestServiceMonitors(t *testing.T) {
 					Path          string `json:"path"`
 					Interval      string `json:"interval"`
 					ScrapeTimeout string `json:"scrapeTimeout"`
+					Scheme        string `json:"scheme"`
+					TLSConfig     *struct {
+						InsecureSkipVerify bool `json:"insecureSkipVerify"`
+					} `json:"tlsConfig"`
+					BearerTokenFile string `json:"bearerTokenFile"`
 				} `json:"endpoints"`
 			} `json:"spec"`
 		}
@@ -812,9 +820,18 @@ func TestServiceMonitors(t *testing.T) {
 		if err != nil || !sel.Matches(labels.Set(svc.Labels)) {
 			t.Errorf("%s ServiceMonitor selector %v does not select Service %s %v", component, sm.Spec.Selector, svcName, svc.Labels)
 		}
-		if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != svc.Spec.Ports[0].Name ||
+		// Both scrape a port named metrics: the API's own metrics listener, not its API port.
+		hasMetricsPort := slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == "metrics" })
+		if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != "metrics" || !hasMetricsPort ||
 			sm.Spec.Endpoints[0].Path != "/metrics" || sm.Spec.Endpoints[0].Interval != "15s" {
-			t.Errorf("%s endpoints %+v, want port %s path /metrics every 15s", component, sm.Spec.Endpoints, svc.Spec.Ports[0].Name)
+			t.Errorf("%s endpoints %+v, want port metrics path /metrics every 15s (Service ports %v)", component, sm.Spec.Endpoints, svc.Spec.Ports)
+			continue
+		}
+		// The controller's metrics are secure by default: HTTPS with Prometheus' token.
+		ep := sm.Spec.Endpoints[0]
+		secure := ep.Scheme == "https" && ep.TLSConfig != nil && ep.TLSConfig.InsecureSkipVerify && ep.BearerTokenFile != ""
+		if secure != (component == "controller") {
+			t.Errorf("%s endpoint %+v: secure scrape %v, want %v", component, ep, secure, component == "controller")
 		}
 	}
 }
@@ -836,7 +853,7 @@ func TestNetworkPolicies(t *testing.T) {
 	for component, want := range map[string][]networkingv1.NetworkPolicyIngressRule{
 		"api": {
 			{Ports: port("http"), From: []networkingv1.NetworkPolicyPeer{peer("clients")}},
-			{Ports: port("http"), From: []networkingv1.NetworkPolicyPeer{peer("monitoring")}},
+			{Ports: port("metrics"), From: []networkingv1.NetworkPolicyPeer{peer("monitoring")}},
 		},
 		"controller": {{Ports: port("metrics"), From: []networkingv1.NetworkPolicyPeer{peer("monitoring")}}},
 	} {
@@ -851,7 +868,8 @@ func TestNetworkPolicies(t *testing.T) {
 		selects(t, "NetworkPolicy "+component, &np.Spec.PodSelector, pods, component)
 	}
 	// The named ports exist on the pods.
-	if containerPorts(api.Spec.Template.Spec.Containers[0])["http"] == 0 || containerPorts(ctrl.Spec.Template.Spec.Containers[0])["metrics"] == 0 {
+	apiPorts := containerPorts(api.Spec.Template.Spec.Containers[0])
+	if apiPorts["http"] == 0 || apiPorts["metrics"] == 0 || containerPorts(ctrl.Spec.Template.Spec.Containers[0])["metrics"] == 0 {
 		t.Error("the NetworkPolicies name ports the pods do not have")
 	}
 
@@ -862,8 +880,8 @@ func TestNetworkPolicies(t *testing.T) {
 	if !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) || len(np.Spec.Egress) != 1 {
 		t.Errorf("policyTypes %v egress %v, want the egress rule", np.Spec.PolicyTypes, np.Spec.Egress)
 	}
-	if len(np.Spec.Ingress) != 1 || np.Spec.Ingress[0].From != nil {
-		t.Errorf("ingress %v, want the API port from anywhere when no peers are given", np.Spec.Ingress)
+	if len(np.Spec.Ingress) != 2 || np.Spec.Ingress[0].From != nil || np.Spec.Ingress[1].From != nil {
+		t.Errorf("ingress %v, want the API and metrics ports from anywhere when no peers are given", np.Spec.Ingress)
 	}
 }
 

@@ -90,12 +90,17 @@ func (s *Stack) defineReplicas() error {
 		}
 		url := "http://" + addr
 		s.APIURLs = append(s.APIURLs, url)
+		metrics, err := address()
+		if err != nil {
+			return err
+		}
+		s.APIMetricsURLs = append(s.APIMetricsURLs, "http://"+metrics+"/metrics")
 		bind := addr
 		if i == 0 && s.bindAddress != "" {
 			bind = s.bindAddress
 		}
 		args := append([]string{"api",
-			"--kubeconfig=" + s.Cluster.Kubeconfig(), "--bind-address=" + bind,
+			"--kubeconfig=" + s.Cluster.Kubeconfig(), "--bind-address=" + bind, "--metrics-bind-address=" + metrics,
 			"--auth-mode=apikey", "--api-keys-secret=" + SystemNamespace + "/" + APIKeysSecret,
 			"--tenant-namespace-template=" + namespacePrefix + "{tenant}",
 			// Generous limits: the end-to-end suite submits hundreds of jobs at once.
@@ -103,7 +108,7 @@ func (s *Stack) defineReplicas() error {
 			"--worker-token-key-file=" + s.WorkerTokenKeyFile}, o.APIArgs...)
 		s.apis = append(s.apis, &replica{name: replicaName("api", i, na), args: args, ready: url + "/readyz"})
 	}
-	s.APIURL = s.APIURLs[0]
+	s.APIURL, s.APIMetricsURL = s.APIURLs[0], s.APIMetricsURLs[0]
 	if callbackURL == "" {
 		callbackURL = s.APIURL
 	}

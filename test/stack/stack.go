@@ -112,6 +112,10 @@ type Stack struct {
 	APIURL string
 	// APIURLs are every API replica's base URL, APIURL first.
 	APIURLs []string
+	// APIMetricsURL is the first API replica's /metrics (its own listener,
+	// on a loopback port chosen once); APIMetricsURLs are every replica's.
+	APIMetricsURL  string
+	APIMetricsURLs []string
 	// APIKeys maps each tenant to its API key.
 	APIKeys map[string]string
 	// WorkerTokenKeyFile holds the key that signs job pods' callback tokens:
