@@ -27,12 +27,8 @@ import (
 	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
 
-// problemJobGone answers a worker whose job is being deleted. It is
-// registered with the other problem types below, from this file, so that the
-// worker callbacks stay in files of their own.
+// problemJobGone answers a worker whose job is being deleted.
 var problemJobGone = problemType{"job-gone", "Job is being deleted", http.StatusGone, "JOB_GONE"}
-
-func init() { problemTypes = append(problemTypes, problemJobGone) }
 
 // workerJobKey is the typed context key of the job a worker token opened.
 type workerJobKey struct{}

@@ -40,8 +40,6 @@ var (
 	problemNoLogs       = problemType{"no-logs", "Job has no logs", http.StatusConflict, "NO_LOGS"}
 )
 
-func init() { problemTypes = append(problemTypes, problemLogsNotReady, problemNoLogs) }
-
 // The query parameters of GET /v1/jobs/{id}/logs, named as kubectl's
 // PodLogOptions name them.
 const (

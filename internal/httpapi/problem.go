@@ -77,6 +77,8 @@ var problemTypes = []problemType{
 	problemNoResult, problemPayloadTooLarge, problemUnsupportedMediaType, problemValidationFailed,
 	problemIdempotencyMismatch, problemRateLimited, problemTooManyUnfinished, problemInternal,
 	problemUnavailable, problemNotReady,
+	// Defined beside their routes: logs (jobs_logs.go), worker callbacks (auth_worker.go).
+	problemLogsNotReady, problemNoLogs, problemJobGone,
 }
 
 // problemDetails is an RFC 9457 problem details object with this API's extension
