@@ -252,6 +252,14 @@ type AsyncJobStatus struct {
 	// +optional
 	Attempts int32 `json:"attempts,omitempty"`
 
+	// attemptHistory says how each attempt ended, oldest first (at most the
+	// last 20). Attempts the cluster disrupted are retried without using up
+	// backoffLimit.
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	// +optional
+	AttemptHistory []AttemptRecord `json:"attemptHistory,omitempty"`
+
 	// startTime is when a pod of the Job was first seen running.
 	// +optional
 	StartTime *metav1.Time `json:"startTime,omitempty"`

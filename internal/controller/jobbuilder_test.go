@@ -129,7 +129,8 @@ func wantBuiltJob(labels map[string]string) *batchv1.Job {
 			}},
 		},
 		Spec: batchv1.JobSpec{
-			BackoffLimit: new(int32(4)), // the template's, when the limits leave it alone
+			BackoffLimit:     new(int32(4)), // the template's, when the limits leave it alone
+			PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{disruptionRule}},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
 				Spec: corev1.PodSpec{
@@ -316,7 +317,7 @@ func TestBuildJob(t *testing.T) {
 						Controller: new(true), BlockOwnerDeletion: new(true),
 					}},
 				},
-				Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+				Spec: batchv1.JobSpec{PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{disruptionRule}}, Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: base},
 					Spec: corev1.PodSpec{
 						RestartPolicy: corev1.RestartPolicyNever,

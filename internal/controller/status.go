@@ -80,13 +80,15 @@ func deriveStatus(prev asyncjobv1alpha1.AsyncJobStatus, obs observation, now met
 	}
 	if obs.Job != nil {
 		s.JobName = obs.Job.Name
-		s.Attempts = attempts(obs.Job)
+		// Disrupted pods are not in the Job's failed count: count the records too.
+		s.Attempts = max(attempts(obs.Job), int32(len(attemptHistory(prev.AttemptHistory, obs, now))), prev.Attempts)
 		if s.Limits == nil {
 			// Recorded once, from the Job: from then on the limits are the
 			// AsyncJob's own, whatever happens to its type.
 			s.Limits = appliedLimits(obs.Job)
 		}
 	}
+	s.AttemptHistory = attemptHistory(prev.AttemptHistory, obs, now)
 	setCondition(&s, obs.Accepted, obs.Generation, now)
 
 	switch {

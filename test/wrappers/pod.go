@@ -93,3 +93,28 @@ func (w *PodWrapper) Containers(cs ...corev1.Container) *PodWrapper {
 	w.Spec.Containers = cs
 	return w
 }
+
+// Created sets metadata.creationTimestamp: attempts are ordered by it.
+func (w *PodWrapper) Created(at metav1.Time) *PodWrapper {
+	w.CreationTimestamp = at
+	return w
+}
+
+// Condition adds a pod condition, e.g. DisruptionTarget as the eviction API,
+// the scheduler or the taint manager sets it.
+func (w *PodWrapper) Condition(t corev1.PodConditionType, status corev1.ConditionStatus, reason string) *PodWrapper {
+	w.Status.Conditions = append(w.Status.Conditions, corev1.PodCondition{Type: t, Status: status, Reason: reason})
+	return w
+}
+
+// Reason sets status.reason (DeadlineExceeded, Evicted, ...).
+func (w *PodWrapper) Reason(r string) *PodWrapper {
+	w.Status.Reason = r
+	return w
+}
+
+// Deleting sets metadata.deletionTimestamp: the pod is being deleted.
+func (w *PodWrapper) Deleting(at metav1.Time) *PodWrapper {
+	w.DeletionTimestamp = &at
+	return w
+}
