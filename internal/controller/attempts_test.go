@@ -124,7 +124,7 @@ func TestAttemptHistory(t *testing.T) {
 		{
 			name: "a failed container is Failed with its exit code and reason",
 			obs: observation{Job: job, ResultContainer: "main", Pods: []corev1.Pod{
-				*statusPod("a", corev1.PodFailed, ago(10*time.Minute)).Created(ago(10*time.Minute)).
+				*statusPod("a", corev1.PodFailed, ago(10*time.Minute)).Created(ago(10 * time.Minute)).
 					ContainerStatus(corev1.ContainerStatus{Name: "main", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 						ExitCode: 137, Reason: "OOMKilled", FinishedAt: ago(8 * time.Minute),
 					}}}).Obj(),
@@ -168,7 +168,7 @@ func TestAttemptHistory(t *testing.T) {
 		{
 			name: "the kubelet's own deadline (activeDeadlineSeconds on the pod)",
 			obs: observation{Job: job, ResultContainer: "main", Pods: []corev1.Pod{
-				*statusPod("a", corev1.PodFailed, ago(10*time.Minute)).Created(ago(10*time.Minute)).Reason("DeadlineExceeded").Obj(),
+				*statusPod("a", corev1.PodFailed, ago(10*time.Minute)).Created(ago(10 * time.Minute)).Reason("DeadlineExceeded").Obj(),
 			}},
 			want: []asyncjobv1alpha1.AttemptRecord{
 				{Pod: "a", Outcome: asyncjobv1alpha1.AttemptDeadlineExceeded, Reason: "DeadlineExceeded", StartTime: new(ago(10 * time.Minute)), FinishTime: new(statusNow)},
@@ -186,7 +186,7 @@ func TestAttemptHistory(t *testing.T) {
 			name: "a finish time once recorded stays",
 			prev: []asyncjobv1alpha1.AttemptRecord{rec("a", asyncjobv1alpha1.AttemptFailed, "Error", new(int32(1)), 10*time.Minute, 9*time.Minute)},
 			obs: observation{Job: job, ResultContainer: "main", Pods: []corev1.Pod{
-				*statusPod("a", corev1.PodFailed, ago(10*time.Minute)).Created(ago(10*time.Minute)).Obj(),
+				*statusPod("a", corev1.PodFailed, ago(10*time.Minute)).Created(ago(10 * time.Minute)).Obj(),
 			}},
 			want: []asyncjobv1alpha1.AttemptRecord{rec("a", asyncjobv1alpha1.AttemptFailed, "", nil, 10*time.Minute, 9*time.Minute)},
 		},

@@ -87,6 +87,7 @@ type Job struct {
 	Labels          map[string]string `json:"labels"`
 	Progress        *JobProgress      `json:"progress"`
 	Attempts        int32             `json:"attempts"`
+	AttemptHistory  []JobAttempt      `json:"attemptHistory"`
 	CancelRequested bool              `json:"cancelRequested"`
 	Deleting        bool              `json:"deleting"`
 	CreatedAt       time.Time         `json:"createdAt"`
@@ -142,6 +143,7 @@ func toJob(aj *v1alpha1.AsyncJob) Job {
 		Parameters:      json.RawMessage("{}"),
 		Labels:          restLabels(aj.Labels),
 		Attempts:        st.Attempts,
+		AttemptHistory:  attemptsOf(st.AttemptHistory),
 		CancelRequested: aj.Spec.Cancel,
 		Deleting:        aj.DeletionTimestamp != nil,
 		CreatedAt:       aj.CreationTimestamp.UTC(),

@@ -40,11 +40,21 @@ func TestToJob(t *testing.T) {
 			State: v1alpha1.StateFailed, Attempts: 3, StartTime: &started, CompletionTime: &done,
 			Result:  &apiextensionsv1.JSON{Raw: []byte(`{"ignored":true}`)},
 			Failure: &v1alpha1.Failure{Reason: "DeadlineExceeded", Message: "too slow", ExitCode: &exit},
+			AttemptHistory: []v1alpha1.AttemptRecord{
+				{Pod: "id1-a", Outcome: v1alpha1.AttemptDisrupted, Reason: "EvictionByEvictionAPI", StartTime: &started, FinishTime: &started},
+				{Pod: "id1-b", Outcome: v1alpha1.AttemptFailed, Reason: "Error", ExitCode: &exit, StartTime: &started, FinishTime: &done},
+				{Pod: "id1-c", Outcome: v1alpha1.AttemptDeadlineExceeded, Reason: "DeadlineExceeded", StartTime: &done, FinishTime: &done},
+			},
 		}).Obj()
 	got := toJob(aj)
 	want := Job{
 		ID: "id1", Type: "convert", Status: StatusFailed, Parameters: json.RawMessage(`{"a":1}`),
 		Labels: map[string]string{"project": "x"}, Attempts: 3,
+		AttemptHistory: []JobAttempt{
+			{Outcome: "DISRUPTED", Reason: "EvictionByEvictionAPI", StartedAt: &started.Time, EndedAt: &started.Time},
+			{Outcome: "FAILED", Reason: "Error", ExitCode: &exit, StartedAt: &started.Time, EndedAt: &done.Time, CountsTowardsRetries: true},
+			{Outcome: "DEADLINE_EXCEEDED", Reason: "DeadlineExceeded", StartedAt: &done.Time, EndedAt: &done.Time},
+		},
 		CreatedAt: created.Time, UpdatedAt: done.Time, StartedAt: &started.Time, CompletedAt: &done.Time,
 		Problem: &JobProblem{Type: "https://asyncjob.io/problems/job-failed", Title: "Job failed", Detail: "too slow",
 			Code: "DEADLINE_EXCEEDED", Reason: "DeadlineExceeded", ExitCode: &exit},
