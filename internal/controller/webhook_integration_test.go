@@ -34,6 +34,7 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -508,5 +509,61 @@ func TestWebhookDeliveryLogStaysBounded(t *testing.T) {
 	}
 	if n := len(rcv.requests()); n != reports+2 {
 		t.Errorf("%d requests, want %d", n, reports+2)
+	}
+}
+
+// TestWebhookNextToTheMainReconciler runs both controllers in one manager, as
+// cmd does: the job's Job runs and completes, each subscribed event arrives
+// once, and neither controller's status writes undo the other's.
+func TestWebhookNextToTheMainReconciler(t *testing.T) {
+	needEnv(t)
+	rcv := newReceiver(t, answer(500), answer(200))
+	env.StartManager(t, CacheOptions(), func(m ctrl.Manager) error {
+		if err := Setup(m, Options{MaxConcurrentReconciles: 2}); err != nil {
+			return err
+		}
+		return SetupWebhookDelivery(m, WebhookOptions{Policy: loopbackAllowed, Schedule: webhook.Schedule{time.Second}, Render: httpapi.RenderJob})
+	})
+	ns := newNamespace(t)
+	jt := createReadyType(t, convertType(uniqueTypeName(t)).Obj())
+	mustCreate(t, convertJob("hooked", ns, jt.Name).Webhook(rcv.URL, asyncjobv1alpha1.WebhookJobRunning, asyncjobv1alpha1.WebhookJobCompleted).Obj())
+	job := waitJob(t, ns, "hooked")
+	start := time.Now().Add(-time.Minute).Truncate(time.Second)
+	env.CreatePod(t, runningPod(job, start))
+	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
+		s.StartTime = ptr.To(metav1.NewTime(start))
+		s.Active = 1
+	})
+	aj := waitState(t, ns, "hooked", asyncjobv1alpha1.StateRunning)
+	waitDelivery(t, aj, asyncjobv1alpha1.WebhookJobRunning, asyncjobv1alpha1.WebhookDelivered)
+
+	env.SetPodStatus(t, terminatedPod(job, "a", corev1.PodSucceeded, start, 0, `{"ok":true}`))
+	end := start.Add(30 * time.Second)
+	env.UpdateJobStatus(t, job, func(s *batchv1.JobStatus) {
+		s.Active, s.Succeeded = 0, 1
+		s.CompletionTime = ptr.To(metav1.NewTime(end))
+		s.Conditions = append(s.Conditions, wrappers.CompleteConditions(metav1.NewTime(end))...)
+	})
+	waitState(t, ns, "hooked", asyncjobv1alpha1.StateCompleted)
+	waitDelivery(t, aj, asyncjobv1alpha1.WebhookJobCompleted, asyncjobv1alpha1.WebhookDelivered)
+
+	reqs := rcv.requests()
+	verifyAll(t, ns, reqs)
+	var types []string
+	for _, r := range reqs {
+		var p struct{ Type string }
+		_ = json.Unmarshal(r.Body, &p)
+		types = append(types, p.Type)
+	}
+	if fmt.Sprint(types) != "[job.running job.running job.completed]" {
+		t.Errorf("requests of types %v, want the running one retried once, then completed", types)
+	}
+	done, err := getAJ(context.Background(), ns, "hooked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.Status.Result == nil || string(done.Status.Result.Raw) != `{"ok":true}` || len(done.Status.Webhook.Deliveries) != 2 ||
+		done.Status.Webhook.Deliveries[0].AttemptCount != 2 {
+		t.Errorf("status: result %v, webhook %+v", done.Status.Result, done.Status.Webhook)
 	}
 }
