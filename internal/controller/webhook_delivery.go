@@ -219,7 +219,9 @@ func (r *WebhookDeliverer) attempt(ctx context.Context, key types.NamespacedName
 	}
 	log.V(1).Info("Webhook attempt", "statusCode", o.StatusCode, "error", o.Error)
 	jitter := r.Jitter()
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	var recorded *asyncjobv1alpha1.WebhookDelivery
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		recorded = nil
 		cur := &asyncjobv1alpha1.AsyncJob{}
 		if err := r.APIReader.Get(ctx, key, cur); err != nil {
 			return client.IgnoreNotFound(err)
@@ -231,8 +233,18 @@ func (r *WebhookDeliverer) attempt(ctx context.Context, key types.NamespacedName
 		if !recordAttempt(st, id, o, now, r.Schedule, jitter) {
 			return nil
 		}
-		return r.writeLog(ctx, cur, st)
+		if err := r.writeLog(ctx, cur, st); err != nil {
+			return err
+		}
+		recorded = findDelivery(st, id)
+		return nil
 	})
+	if err == nil && recorded != nil {
+		outcome := webhookOutcome(recorded.State)
+		webhookAttempts.WithLabelValues(outcome).Inc()
+		webhookAttemptDuration.WithLabelValues(outcome).Observe(o.Duration.Seconds())
+	}
+	return err
 }
 
 func findDelivery(st *asyncjobv1alpha1.WebhookStatus, id string) *asyncjobv1alpha1.WebhookDelivery {

@@ -33,6 +33,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -264,6 +265,7 @@ func TestWebhookRetriesKeepTheID(t *testing.T) {
 	needEnv(t)
 	ns := newNamespace(t)
 	rcv := newReceiver(t, answer(500), answer(500), answer(200))
+	retrying, delivered := testutil.ToFloat64(webhookAttempts.WithLabelValues("retrying")), testutil.ToFloat64(webhookAttempts.WithLabelValues("delivered"))
 	startDeliverer(t, WebhookOptions{Policy: loopbackAllowed, Schedule: webhook.Schedule{time.Second, time.Second, time.Second}})
 
 	aj := createHookedJob(t, ns, rcv.URL)
@@ -289,6 +291,9 @@ func TestWebhookRetriesKeepTheID(t *testing.T) {
 	}
 	if d.AttemptCount != 3 || fmt.Sprint(codes) != "[500 500 200]" || d.Attempts[0].Error != "HTTP 500" {
 		t.Errorf("delivery log %+v", d)
+	}
+	if r, d := testutil.ToFloat64(webhookAttempts.WithLabelValues("retrying"))-retrying, testutil.ToFloat64(webhookAttempts.WithLabelValues("delivered"))-delivered; r != 2 || d != 1 {
+		t.Errorf("asyncjob_webhook_attempts_total: retrying +%v, delivered +%v; want +2, +1", r, d)
 	}
 }
 
