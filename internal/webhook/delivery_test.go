@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,9 +133,9 @@ func TestHeadersSignPerTheSpecification(t *testing.T) {
 }
 
 func TestSendDoesNotFollowRedirectsAndReadsRetryAfter(t *testing.T) {
-	var hits []string
+	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits = append(hits, r.URL.Path)
+		hits.Add(1)
 		switch r.URL.Path {
 		case "/redirect":
 			http.Redirect(w, r, "/ok", http.StatusFound)
@@ -151,8 +152,8 @@ func TestSendDoesNotFollowRedirectsAndReadsRetryAfter(t *testing.T) {
 	s := NewSender(allow, 2*time.Second)
 
 	o := s.Send(t.Context(), srv.URL+"/redirect", http.Header{}, []byte("{}"))
-	if o.StatusCode != http.StatusFound || o.Error == "" || len(hits) != 1 {
-		t.Fatalf("redirect: %+v, hits %v (a 3xx is a failed attempt, not followed)", o, hits)
+	if o.StatusCode != http.StatusFound || o.Error == "" || hits.Load() != 1 {
+		t.Fatalf("redirect: %+v, %d requests (a 3xx is a failed attempt, not followed)", o, hits.Load())
 	}
 	o = s.Send(t.Context(), srv.URL+"/busy", http.Header{}, []byte("{}"))
 	if o.StatusCode != 503 || o.RetryAfter != 7*time.Second || strings.Contains(o.Error, "x") {
@@ -162,8 +163,18 @@ func TestSendDoesNotFollowRedirectsAndReadsRetryAfter(t *testing.T) {
 	if o.StatusCode != 204 || o.Error != "" {
 		t.Fatalf("ok: %+v", o)
 	}
-	o = NewSender(Policy{}, 2*time.Second).Send(t.Context(), srv.URL+"/ok", http.Header{}, []byte("{}"))
-	if !o.Refused || o.Error != "destination refused" {
-		t.Fatalf("loopback under the default policy: %+v", o)
+	for _, url := range []string{srv.URL + "/ok", "ftp://example.com/", "http://user:pw@example.com/"} {
+		o = NewSender(Policy{}, 2*time.Second).Send(t.Context(), url, http.Header{}, []byte("{}"))
+		if !o.Refused || o.Error != "destination refused" {
+			t.Errorf("%s under the default policy: %+v", url, o)
+		}
+	}
+	if n := hits.Load(); n != 3 {
+		t.Errorf("the receiver got %d requests, want 3", n)
+	}
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer tlsSrv.Close()
+	if o := s.Send(t.Context(), tlsSrv.URL, http.Header{}, nil); o.Error != "the server's TLS certificate does not verify" || o.Refused {
+		t.Errorf("a self-signed receiver: %+v", o)
 	}
 }

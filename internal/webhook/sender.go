@@ -19,6 +19,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ const maxResponseRead = 4 << 10
 // connection's address checked against the policy when it is dialled.
 type Sender struct {
 	client *http.Client
+	policy Policy
 	now    func() time.Time
 }
 
@@ -64,7 +66,8 @@ func NewSender(p Policy, timeout time.Duration) *Sender {
 			// A 3xx is the answer: a redirect could point anywhere.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		now: time.Now,
+		policy: p,
+		now:    time.Now,
 	}
 }
 
@@ -85,9 +88,14 @@ type Outcome struct {
 
 // Send makes one attempt: POST body with headers to url.
 func (s *Sender) Send(ctx context.Context, url string, headers http.Header, body []byte) Outcome {
+	// Checked again here, not only at submission: an operator's default URL
+	// or an older job's may not have been.
+	if err := s.policy.CheckURL(url); err != nil {
+		return Outcome{Error: "destination refused", Refused: true}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return Outcome{Error: "invalid URL"}
+		return Outcome{Error: "destination refused", Refused: true}
 	}
 	req.Header = headers.Clone()
 	start := s.now()
@@ -111,11 +119,17 @@ func (s *Sender) Send(ctx context.Context, url string, headers http.Header, body
 func describe(err error) string {
 	var ne net.Error
 	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
 	switch {
 	case errors.Is(err, ErrRefusedDestination):
 		return "destination refused"
 	case errors.As(err, &dnsErr):
 		return "the host name does not resolve"
+	case errors.As(err, &certErr):
+		return "the server's TLS certificate does not verify"
+	case errors.As(err, &recordErr):
+		return "the server does not speak TLS"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return "timed out"
 	case errors.Is(err, context.Canceled):
