@@ -402,9 +402,12 @@ func TestWebhookLeaderChangeNeitherLosesNorRepeats(t *testing.T) {
 		o.LeaderElectionID = "webhook-test-" + ns
 		o.LeaderElectionNamespace = "default"
 		o.LeaderElectionReleaseOnCancel = true
-		o.LeaseDuration = ptr.To(2 * time.Second)
-		o.RenewDeadline = ptr.To(1500 * time.Millisecond)
-		o.RetryPeriod = ptr.To(200 * time.Millisecond)
+		// Long enough that a loaded machine does not lose the lease by
+		// itself; the leader releases it when stopped, and the other
+		// replica takes it at its next retry.
+		o.LeaseDuration = ptr.To(15 * time.Second)
+		o.RenewDeadline = ptr.To(10 * time.Second)
+		o.RetryPeriod = ptr.To(300 * time.Millisecond)
 	}
 	mgrA, stopA := startDeliverer(t, opts, election)
 	<-mgrA.Elected() // A leads: B, started after, waits
