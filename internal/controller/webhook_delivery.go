@@ -157,7 +157,11 @@ func (r *WebhookDeliverer) Reconcile(ctx context.Context, req reconcile.Request)
 			return reconcile.Result{}, client.IgnoreNotFound(err)
 		}
 	}
-	if _, wake := dueDeliveries(fresh.Status.Webhook, r.Clock.Now()); wake > 0 {
+	again, wake := dueDeliveries(fresh.Status.Webhook, r.Clock.Now())
+	switch {
+	case len(again) > 0: // fell due during this pass
+		return reconcile.Result{RequeueAfter: conflictRequeue}, nil
+	case wake > 0:
 		return reconcile.Result{RequeueAfter: wake}, nil
 	}
 	return reconcile.Result{}, nil
