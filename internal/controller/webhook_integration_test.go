@@ -557,14 +557,14 @@ func TestWebhookNextToTheMainReconciler(t *testing.T) {
 
 	reqs := rcv.requests()
 	verifyAll(t, ns, reqs)
-	var types []string
+	var events []string
 	for _, r := range reqs {
 		var p struct{ Type string }
 		_ = json.Unmarshal(r.Body, &p)
-		types = append(types, p.Type)
+		events = append(events, p.Type)
 	}
-	if fmt.Sprint(types) != "[job.running job.running job.completed]" {
-		t.Errorf("requests of types %v, want the running one retried once, then completed", types)
+	if fmt.Sprint(events) != "[job.running job.running job.completed]" {
+		t.Errorf("requests of types %v, want the running one retried once, then completed", events)
 	}
 	done, err := getAJ(context.Background(), ns, "hooked")
 	if err != nil {

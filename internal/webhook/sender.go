@@ -71,6 +71,9 @@ func NewSender(p Policy, timeout time.Duration) *Sender {
 	}
 }
 
+// errRefused is the attempt's error when the destination policy refuses it.
+const errRefused = "destination refused"
+
 // Outcome is what one attempt came to.
 type Outcome struct {
 	// StatusCode of the answer; 0 when none came.
@@ -91,11 +94,11 @@ func (s *Sender) Send(ctx context.Context, url string, headers http.Header, body
 	// Checked again here, not only at submission: an operator's default URL
 	// or an older job's may not have been.
 	if err := s.policy.CheckURL(url); err != nil {
-		return Outcome{Error: "destination refused", Refused: true}
+		return Outcome{Error: errRefused, Refused: true}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return Outcome{Error: "destination refused", Refused: true}
+		return Outcome{Error: errRefused, Refused: true}
 	}
 	req.Header = headers.Clone()
 	start := s.now()
@@ -123,7 +126,7 @@ func describe(err error) string {
 	var recordErr tls.RecordHeaderError
 	switch {
 	case errors.Is(err, ErrRefusedDestination):
-		return "destination refused"
+		return errRefused
 	case errors.As(err, &dnsErr):
 		return "the host name does not resolve"
 	case errors.As(err, &certErr):
