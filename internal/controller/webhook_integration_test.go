@@ -575,3 +575,38 @@ func TestWebhookNextToTheMainReconciler(t *testing.T) {
 		t.Errorf("status: result %v, webhook %+v", done.Status.Result, done.Status.Webhook)
 	}
 }
+
+// TestWebhookSignsWithBothSecretsDuringARotation: after a rotation, during
+// the grace period, a delivery carries two signatures; a receiver with either
+// secret verifies it.
+func TestWebhookSignsWithBothSecretsDuringARotation(t *testing.T) {
+	needEnv(t)
+	ns := newNamespace(t)
+	first, err := webhook.NewSecretData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := webhook.Rotate(first, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: webhook.SecretName, Namespace: ns}, Data: rotated})
+	rcv := newReceiver(t, answer(200))
+	startDeliverer(t, WebhookOptions{Policy: loopbackAllowed})
+
+	aj := createHookedJob(t, ns, rcv.URL)
+	setState(t, aj, asyncjobv1alpha1.StateCompleted)
+	r := rcv.waitRequests(t, 1)[0]
+	if sigs := strings.Fields(r.Header.Get("webhook-signature")); len(sigs) != 2 {
+		t.Fatalf("want two signatures during the grace period, got %q", r.Header.Get("webhook-signature"))
+	}
+	for _, key := range []string{webhook.KeyCurrent, webhook.KeyPrevious} {
+		wh, err := standardwebhooks.NewWebhook(string(rotated[key]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wh.Verify(r.Body, r.Header); err != nil {
+			t.Errorf("a receiver with the %s secret cannot verify: %v", key, err)
+		}
+	}
+}
