@@ -20,6 +20,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
@@ -27,7 +29,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/asyncjob/asyncjob/internal/controller"
+	"github.com/asyncjob/asyncjob/internal/httpapi"
 	"github.com/asyncjob/asyncjob/internal/scheme"
+	"github.com/asyncjob/asyncjob/internal/webhook"
 	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
 
@@ -49,6 +53,9 @@ func runController(args []string) error {
 	callbackURL := fs.String("callback-url", "", "base URL of the REST API that job pods call back (progress, result), e.g. http://asyncjob-api.asyncjob-system.svc:80; empty disables callbacks (no token, no callback env)")
 	tokenKeyFile := fs.String("worker-token-key-file", "", "file with the key (at least 32 bytes) that signs job pods' callback tokens; the API verifies them with the same file; required with --callback-url")
 	entrypointImage := fs.String("entrypoint-image", "", "the asyncjob image, whose /asyncjob the init container of a type with entrypoint Inject copies into the pod; empty: such types are not Ready")
+	webhookTimeout := fs.Duration("webhook-timeout", webhook.DefaultTimeout, "bound of one webhook delivery attempt (connect, TLS, the answer's headers)")
+	webhookAllowed := fs.String("webhook-allowed-cidrs", "", "comma-separated CIDRs webhooks may reach although they are loopback, private, link-local or otherwise refused by default, e.g. 10.20.0.0/16 for receivers on the operator's own network")
+	webhookSchedule := fs.String("webhook-retry-schedule", "", "FOR TESTING: comma-separated delays between webhook attempts, e.g. 1s,2s,3s; empty: the Standard Webhooks schedule (5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h)")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -66,6 +73,11 @@ func runController(args []string) error {
 	}
 	if *callbackURL != "" && tokenKey == nil {
 		return errors.New("--callback-url needs --worker-token-key-file")
+	}
+
+	webhookOpts, err := webhookOptions(*webhookTimeout, *webhookAllowed, *webhookSchedule)
+	if err != nil {
+		return err
 	}
 
 	cfg, err := ctrl.GetConfig()
@@ -96,12 +108,37 @@ func runController(args []string) error {
 	if err := controller.Setup(mgr, opts); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
 	}
+	if err := controller.SetupWebhookDelivery(mgr, webhookOpts); err != nil {
+		return fmt.Errorf("setting up webhook delivery: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	log.Info("Starting the controller manager", "callbacks", *callbackURL != "", "callbackURL", *callbackURL, "entrypointImage", *entrypointImage)
+	log.Info("Starting the controller manager", "callbacks", *callbackURL != "", "webhookAllowedCIDRs", *webhookAllowed, "callbackURL", *callbackURL, "entrypointImage", *entrypointImage)
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// webhookOptions reads the webhook flags. The payload's data is the job as
+// the REST API renders it.
+func webhookOptions(timeout time.Duration, allowedCIDRs, schedule string) (controller.WebhookOptions, error) {
+	var cidrs []string
+	for _, c := range strings.Split(allowedCIDRs, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			cidrs = append(cidrs, c)
+		}
+	}
+	policy, err := webhook.ParsePolicy(cidrs)
+	if err != nil {
+		return controller.WebhookOptions{}, err
+	}
+	opts := controller.WebhookOptions{Policy: policy, Timeout: timeout, Render: httpapi.RenderJob}
+	if schedule != "" {
+		if opts.Schedule, err = webhook.ParseSchedule(schedule); err != nil {
+			return controller.WebhookOptions{}, err
+		}
+	}
+	return opts, nil
 }

@@ -116,6 +116,11 @@ type WebhookDelivery struct {
 	// +optional
 	AttemptCount int32 `json:"attemptCount,omitempty"`
 
+	// attemptsBeforeRedelivery is attemptCount when the delivery was last
+	// redelivered: the retry schedule starts again from there.
+	// +optional
+	AttemptsBeforeRedelivery int32 `json:"attemptsBeforeRedelivery,omitempty"`
+
 	// nextAttemptTime is when a Pending delivery is attempted next.
 	// +optional
 	NextAttemptTime *metav1.Time `json:"nextAttemptTime,omitempty"`

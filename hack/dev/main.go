@@ -96,6 +96,9 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 		Tenants:         []string{"dev"},
 		Log:             logf,
 		RealNodeWorkers: realNode,
+		// A webhook receiver on this machine must work: loopback is allowed
+		// here, and only here (the welcome says so).
+		ControllerArgs: []string{"--webhook-allowed-cidrs=" + devWebhookCIDRs},
 	})
 	if err != nil {
 		return err
@@ -164,8 +167,15 @@ Paste into another terminal:
 
   # or watch from Kubernetes' side
   kubectl get asyncjobs -n %[2]s -o wide -w
-`, s.APIURL, stack.Namespace("dev"), sample.Name, sampleRunFor(sample), s.Dir(), s.Cluster.Kubeconfig(), s.APIKeys["dev"], simulatedExcept(s))
+
+Webhooks may go to loopback here (--webhook-allowed-cidrs=%[9]s), so a
+receiver on this machine works; a real deployment refuses loopback and
+private addresses (docs/webhooks.md).
+`, s.APIURL, stack.Namespace("dev"), sample.Name, sampleRunFor(sample), s.Dir(), s.Cluster.Kubeconfig(), s.APIKeys["dev"], simulatedExcept(s), devWebhookCIDRs)
 }
+
+// devWebhookCIDRs are the ranges make dev lets webhooks reach: loopback.
+const devWebhookCIDRs = "127.0.0.0/8,::1/128"
 
 func simulatedExcept(s *stack.Stack) string {
 	if s.Cluster.RealNodeName() != "" {

@@ -33,16 +33,21 @@ import (
 // (for asyncjob: controller.Setup with the options the test wants); cacheOpts
 // is the manager's cache configuration (controller.CacheOptions()). The
 // framework takes both as arguments so that it does not import the controller
-// package, whose own tests use it.
-func (e *Env) StartManager(t testing.TB, cacheOpts cache.Options, setup func(manager.Manager) error) (stop func()) {
+// package, whose own tests use it. tweaks change the manager's options
+// further (leader election, for a test of a leader change).
+func (e *Env) StartManager(t testing.TB, cacheOpts cache.Options, setup func(manager.Manager) error, tweaks ...func(*manager.Options)) (stop func()) {
 	t.Helper()
-	mgr, err := manager.New(e.Config, manager.Options{
+	opts := manager.Options{
 		Scheme:  e.Scheme,
 		Cache:   cacheOpts,
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		// Tests start a manager each, so controller names repeat.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&opts)
+	}
+	mgr, err := manager.New(e.Config, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,6 +77,12 @@ func (w *AsyncJobWrapper) Overrides(l asyncjobv1alpha1.JobLimits) *AsyncJobWrapp
 	return w
 }
 
+// Webhook sets spec.webhook: url, and the events (none: the default ones).
+func (w *AsyncJobWrapper) Webhook(url string, events ...asyncjobv1alpha1.WebhookEventType) *AsyncJobWrapper {
+	w.Spec.Webhook = &asyncjobv1alpha1.WebhookSpec{URL: url, Events: events}
+	return w
+}
+
 // Cancel sets spec.cancel.
 func (w *AsyncJobWrapper) Cancel() *AsyncJobWrapper {
 	w.Spec.Cancel = true

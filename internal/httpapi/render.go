@@ -1,0 +1,24 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpapi
+
+import "github.com/asyncjob/asyncjob/api/v1alpha1"
+
+// RenderJob is the job exactly as GET /v1/jobs/{id} renders it: the data of
+// the controller's webhook payloads, which get it injected so that the
+// controller does not import this package.
+func RenderJob(aj *v1alpha1.AsyncJob) any { return toJob(aj) }
