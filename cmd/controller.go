@@ -28,6 +28,7 @@ import (
 
 	"github.com/asyncjob/asyncjob/internal/controller"
 	"github.com/asyncjob/asyncjob/internal/scheme"
+	"github.com/asyncjob/asyncjob/internal/tombstone"
 	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
 
@@ -49,6 +50,8 @@ func runController(args []string) error {
 	callbackURL := fs.String("callback-url", "", "base URL of the REST API that job pods call back (progress, result), e.g. http://asyncjob-api.asyncjob-system.svc:80; empty disables callbacks (no token, no callback env)")
 	tokenKeyFile := fs.String("worker-token-key-file", "", "file with the key (at least 32 bytes) that signs job pods' callback tokens; the API verifies them with the same file; required with --callback-url")
 	entrypointImage := fs.String("entrypoint-image", "", "the asyncjob image, whose /asyncjob the init container of a type with entrypoint Inject copies into the pod; empty: such types are not Ready")
+	tombstoneRetention := fs.Duration("tombstone-retention", tombstone.DefaultRetention, "how long a job removed after its TTL answers 410 Gone (then 404); 0 keeps no tombstones")
+	tombstoneMax := fs.Int("tombstone-max-per-namespace", tombstone.DefaultMaxEntries, fmt.Sprintf("most tombstones kept per tenant namespace (1 to %d); the oldest go first", tombstone.MaxEntriesLimit))
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -92,6 +95,7 @@ func runController(args []string) error {
 		CallbackURL:             *callbackURL,
 		WorkerTokenKey:          tokenKey,
 		EntrypointImage:         *entrypointImage,
+		Tombstones:              controller.TombstoneOptions{Retention: *tombstoneRetention, MaxPerNamespace: *tombstoneMax},
 	}
 	if err := controller.Setup(mgr, opts); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)

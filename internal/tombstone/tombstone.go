@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 // Package tombstone keeps a small record of the AsyncJobs the controller
 // removed after their TTL, so that the REST API can answer 410 Gone for them
 // for a while instead of 404. The record is one ConfigMap per tenant
