@@ -150,6 +150,7 @@ func (e *env) settleProgress(workers []*worker) {
 // progressFigures is what the progress check prints.
 type progressFigures struct {
 	jobs, sent, stored, held, refused, unanswered int
+	refusedBy                                     map[int]int // refusals by status code
 	exact, unacknowledgedStored                   int
 	lostInWindow, lostBeyond                      int
 }
@@ -163,7 +164,7 @@ type progressFigures struct {
 func checkProgress(t *testing.T, e *env, workers []*worker, faults []fault) progressFigures {
 	t.Helper()
 	ctx := context.Background()
-	var f progressFigures
+	f := progressFigures{refusedBy: map[int]int{}}
 	for _, w := range workers {
 		if w.err != nil {
 			t.Errorf("progress worker: %v", w.err)
@@ -181,6 +182,7 @@ func checkProgress(t *testing.T, e *env, workers []*worker, faults []fault) prog
 				f.unanswered++
 			default:
 				f.refused++
+				f.refusedBy[r.code]++
 			}
 		}
 		var aj asyncjobv1alpha1.AsyncJob
@@ -242,10 +244,10 @@ func killedWithin(faults []fault, i int, at time.Time, window time.Duration) boo
 
 func (f progressFigures) print(t *testing.T) {
 	t.Logf("progress figures:\n"+
-		"  jobs reporting %d, reports sent %d: stored at once (204) %d, held (202) %d, refused (409 once finished, 401) %d, no answer or 5xx %d\n"+
+		"  jobs reporting %d, reports sent %d: stored at once (204) %d, held (202) %d, refused %d %v, no answer or 5xx %d\n"+
 		"  stored progress = the last acknowledged report: %d jobs; = a later report whose answer was lost: %d jobs\n"+
 		"  acknowledged reports lost within the window (202, replica SIGKILLed while holding it) %d, lost beyond it %d",
-		f.jobs, f.sent, f.stored, f.held, f.refused, f.unanswered, f.exact, f.unacknowledgedStored, f.lostInWindow, f.lostBeyond)
+		f.jobs, f.sent, f.stored, f.held, f.refused, f.refusedBy, f.unanswered, f.exact, f.unacknowledgedStored, f.lostInWindow, f.lostBeyond)
 }
 
 // progressWorkers runs the workers of progress jobs as they are accepted.
