@@ -79,7 +79,7 @@ func (r *AsyncJobReconciler) recordTombstone(ctx context.Context, aj *asyncjobv1
 			set := tombstone.Set{}
 			set.Record(aj.Name, tenant, now, opts.Retention, opts.MaxPerNamespace)
 			cm = &corev1.ConfigMap{
-				ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: map[string]string{tombstone.Label: "true"}},
+				ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: map[string]string{tombstone.Label: tombstone.LabelValue}},
 				Data:       set.Data(),
 			}
 			if err := r.Client.Create(ctx, cm); err != nil {
@@ -92,13 +92,13 @@ func (r *AsyncJobReconciler) recordTombstone(ctx context.Context, aj *asyncjobv1
 			return err
 		}
 		set := tombstone.Parse(cm.Data)
-		if !set.Record(aj.Name, tenant, now, opts.Retention, opts.MaxPerNamespace) && cm.Labels[tombstone.Label] == "true" {
+		if !set.Record(aj.Name, tenant, now, opts.Retention, opts.MaxPerNamespace) && cm.Labels[tombstone.Label] == tombstone.LabelValue {
 			return nil // there already, nothing expired: no write
 		}
 		if cm.Labels == nil {
 			cm.Labels = map[string]string{}
 		}
-		cm.Labels[tombstone.Label] = "true"
+		cm.Labels[tombstone.Label] = tombstone.LabelValue
 		cm.Data = set.Data()
 		return r.Client.Update(ctx, cm)
 	})

@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 package controller
 
 import (
@@ -69,7 +68,7 @@ func TestIntegrationExpireWritesTombstoneFirst(t *testing.T) {
 	if err := env.Client.Get(ctx, key, cm); err != nil {
 		t.Fatalf("the tombstone ConfigMap: %v", err)
 	}
-	if cm.Labels[tombstone.Label] != "true" || len(cm.Data) != 1 || !tombstone.Gone(cm.Data, aj.Name, "acme", time.Now()) {
+	if cm.Labels[tombstone.Label] != tombstone.LabelValue || len(cm.Data) != 1 || !tombstone.Gone(cm.Data, aj.Name, "acme", time.Now()) {
 		t.Errorf("tombstone ConfigMap labels %v data %v: want the one entry of %s (tenant acme), labelled", cm.Labels, cm.Data, aj.Name)
 	}
 	// Repeated passes (a retry, a requeue) find it there and write nothing.

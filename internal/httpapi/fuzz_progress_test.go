@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 package httpapi
 
 import (
@@ -73,38 +72,45 @@ func FuzzProgressBody(f *testing.F) {
 			return
 		}
 
-		// Accepted: an independent reading of the same bytes must agree.
-		if !json.Valid(body) {
-			t.Fatalf("accepted a body that is not valid JSON: %q", body)
-		}
-		var members map[string]any
-		if err := json.Unmarshal(body, &members); err != nil || members == nil {
-			t.Fatalf("accepted a body that is not a JSON object: %q", body)
-		}
-		for name := range members {
-			if name != "percent" && name != "step" && name != "message" {
-				t.Fatalf("accepted an unknown member %q", name)
-			}
-		}
-		if pct, ok := members["percent"].(float64); !ok || pct != float64(r.Percent) || r.Percent < 0 || r.Percent > 100 {
-			t.Fatalf("percent %v read as %d", members["percent"], r.Percent)
-		}
-		for name, got := range map[string]string{"step": r.Step, "message": r.Message} {
-			if v, ok := members[name]; ok && v != nil && v != got {
-				t.Fatalf("%s %q read as %q", name, v, got)
-			}
-		}
-		if len(r.Step) > maxProgressStepBytes || len(r.Message) > maxProgressMessageBytes {
-			t.Fatalf("accepted a report beyond the limits: step %d, message %d bytes", len(r.Step), len(r.Message))
-		}
-
-		again, err := json.Marshal(map[string]any{"percent": r.Percent, "step": r.Step, "message": r.Message})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r2, err := decodeProgress(again)
-		if err != nil || r2 != r {
-			t.Fatalf("the accepted report %+v, sent again as %s, reads %+v (%v)", r, again, r2, err)
-		}
+		checkAcceptedProgress(t, body, r)
 	})
+}
+
+// checkAcceptedProgress: an accepted body, read independently, agrees with
+// the report, which is within the limits and reads the same when sent again.
+func checkAcceptedProgress(t *testing.T, body []byte, r progressReport) {
+	t.Helper()
+	// Accepted: an independent reading of the same bytes must agree.
+	if !json.Valid(body) {
+		t.Fatalf("accepted a body that is not valid JSON: %q", body)
+	}
+	var members map[string]any
+	if err := json.Unmarshal(body, &members); err != nil || members == nil {
+		t.Fatalf("accepted a body that is not a JSON object: %q", body)
+	}
+	for name := range members {
+		if name != "percent" && name != "step" && name != "message" {
+			t.Fatalf("accepted an unknown member %q", name)
+		}
+	}
+	if pct, ok := members["percent"].(float64); !ok || pct != float64(r.Percent) || r.Percent < 0 || r.Percent > 100 {
+		t.Fatalf("percent %v read as %d", members["percent"], r.Percent)
+	}
+	for name, got := range map[string]string{"step": r.Step, "message": r.Message} {
+		if v, ok := members[name]; ok && v != nil && v != got {
+			t.Fatalf("%s %q read as %q", name, v, got)
+		}
+	}
+	if len(r.Step) > maxProgressStepBytes || len(r.Message) > maxProgressMessageBytes {
+		t.Fatalf("accepted a report beyond the limits: step %d, message %d bytes", len(r.Step), len(r.Message))
+	}
+
+	again, err := json.Marshal(map[string]any{"percent": r.Percent, "step": r.Step, "message": r.Message})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := decodeProgress(again)
+	if err != nil || r2 != r {
+		t.Fatalf("the accepted report %+v, sent again as %s, reads %+v (%v)", r, again, r2, err)
+	}
 }

@@ -103,7 +103,7 @@ func decodeOneJSON(body []byte, v any) error {
 	}
 	// Only JSON whitespace may follow. dec.More alone is not enough: it
 	// reports a stray ']' or '}' as the end of a list, not as more input
-	// (found by FuzzProgressBody).
+	// (caught by FuzzProgressBody's validity property).
 	if rest := bytes.Trim(body[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
 		return newError(problemMalformedJSON, "the body must hold exactly one JSON value")
 	}

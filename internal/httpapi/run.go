@@ -51,7 +51,7 @@ func NewCache(cfg *rest.Config, scheme *runtime.Scheme, apiKeys *types.Namespace
 		// The tombstones of TTL-removed jobs (internal/tombstone), never
 		// every ConfigMap in the cluster.
 		&corev1.ConfigMap{}: {
-			Label: labels.SelectorFromSet(labels.Set{tombstone.Label: "true"}),
+			Label: labels.SelectorFromSet(labels.Set{tombstone.Label: tombstone.LabelValue}),
 			Field: fields.OneTermEqualSelector("metadata.name", tombstone.ConfigMapName),
 		},
 	}

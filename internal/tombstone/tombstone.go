@@ -32,9 +32,11 @@ import (
 const (
 	// ConfigMapName is the name of the tombstone ConfigMap in each namespace.
 	ConfigMapName = "asyncjob-tombstones"
-	// Label marks tombstone ConfigMaps ("true"), so the API's cache holds only
+	// Label marks tombstone ConfigMaps (LabelValue), so the API's cache holds only
 	// those and never every ConfigMap in the cluster.
 	Label = "asyncjob.io/tombstones"
+	// LabelValue is Label's value on tombstone ConfigMaps.
+	LabelValue = "true"
 
 	// DefaultRetention is how long a removed job answers Gone by default.
 	DefaultRetention = 24 * time.Hour
