@@ -190,45 +190,72 @@ func checkProgress(t *testing.T, e *env, workers []*worker, faults []fault) prog
 			t.Errorf("progress job %s: %v", w.id, err)
 			continue
 		}
-		storedSeq := 0
-		if p := aj.Status.Progress; p != nil {
-			n, err := strconv.Atoi(strings.TrimPrefix(p.Step, "r"))
-			if err != nil || n < 1 || n > len(w.reports) || p.Percent != int32(min(n, 100)) {
-				t.Errorf("progress job %s: stored progress %+v is no report the worker sent", w.id, p)
-				f.lostBeyond++
-				continue
-			}
-			storedSeq = n
-			if s := w.reports[n-1]; !s.acknowledged() && s.code != 0 && s.code < 500 {
-				t.Errorf("progress job %s: report %d was refused (%d) but is stored", w.id, n, s.code)
-			}
-		}
-		lastAck := 0
-		for _, r := range w.reports {
-			if r.acknowledged() {
-				lastAck = r.seq
-			}
-		}
+		v := judgeProgress(w.reports, aj.Status.Progress, faults)
 		switch {
-		case storedSeq == lastAck:
+		case v.bad != "":
+			f.lostBeyond++
+			t.Errorf("progress job %s: %s", w.id, v.bad)
+			continue
+		case v.exact:
 			f.exact++
-		case storedSeq > lastAck:
+		case v.unacknowledgedStored:
 			f.unacknowledgedStored++
 		}
-		for _, r := range w.reports[storedSeq:] {
-			if !r.acknowledged() {
-				continue
-			}
-			if r.code == http.StatusAccepted && killedWithin(faults, r.replica, r.at, holdWindow) {
-				f.lostInWindow++
-				continue
-			}
-			f.lostBeyond++
+		f.lostInWindow += v.lostInWindow
+		f.lostBeyond += len(v.lost)
+		for _, r := range v.lost {
 			t.Errorf("PROGRESS LOST: job %s: report %d, answered %d by API replica %d at %s, is not stored (stored: report %d), and no SIGKILL of that replica explains it",
-				w.id, r.seq, r.code, r.replica, r.at.Format(time.RFC3339Nano), storedSeq)
+				w.id, r.seq, r.code, r.replica, r.at.Format(time.RFC3339Nano), v.storedSeq)
 		}
 	}
 	return f
+}
+
+// progressVerdict is what one job's stored progress says of its worker's reports.
+type progressVerdict struct {
+	storedSeq int // 0: no progress stored
+	// exact: the stored report is the last acknowledged one;
+	// unacknowledgedStored: it is a later one whose answer was lost.
+	exact, unacknowledgedStored bool
+	lostInWindow                int              // 202s lost to a SIGKILL of their replica while held
+	lost                        []progressReport // acknowledged, not stored, unexplained
+	bad                         string           // the stored progress is no report the worker may have stored
+}
+
+// judgeProgress compares a job's stored progress with its worker's reports
+// (in the order sent, seq 1, 2, ...) under the rule checkProgress states.
+func judgeProgress(reports []progressReport, stored *asyncjobv1alpha1.Progress, faults []fault) progressVerdict {
+	var v progressVerdict
+	if stored != nil {
+		n, err := strconv.Atoi(strings.TrimPrefix(stored.Step, "r"))
+		if err != nil || n < 1 || n > len(reports) || stored.Percent != int32(min(n, 100)) {
+			v.bad = fmt.Sprintf("stored progress %+v is no report the worker sent", stored)
+			return v
+		}
+		if r := reports[n-1]; !r.acknowledged() && r.code != 0 && r.code < 500 {
+			v.bad = fmt.Sprintf("report %d was refused (%d) but is stored", n, r.code)
+			return v
+		}
+		v.storedSeq = n
+	}
+	lastAck := 0
+	for _, r := range reports {
+		if r.acknowledged() {
+			lastAck = r.seq
+		}
+	}
+	v.exact = v.storedSeq == lastAck
+	v.unacknowledgedStored = v.storedSeq > lastAck
+	for _, r := range reports[v.storedSeq:] {
+		switch {
+		case !r.acknowledged():
+		case r.code == http.StatusAccepted && killedWithin(faults, r.replica, r.at, holdWindow):
+			v.lostInWindow++
+		default:
+			v.lost = append(v.lost, r)
+		}
+	}
+	return v
 }
 
 // killedWithin reports whether the chaos SIGKILLed API replica i within
