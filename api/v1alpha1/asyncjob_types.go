@@ -127,6 +127,7 @@ type JobLimits struct {
 // cancellation request.
 // +kubebuilder:validation:XValidation:rule="has(self.parameters) == has(oldSelf.parameters)",message="parameters are immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.overrides) == has(oldSelf.overrides)",message="overrides are immutable"
+// +kubebuilder:validation:XValidation:rule="has(self.webhook) == has(oldSelf.webhook)",message="webhook is immutable"
 // +kubebuilder:validation:XValidation:rule="oldSelf.cancel != true || self.cancel == true",message="a cancellation cannot be withdrawn"
 type AsyncJobSpec struct {
 	// type names the AsyncJobType that runs this job.
@@ -154,6 +155,11 @@ type AsyncJobSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="overrides are immutable"
 	// +optional
 	Overrides *JobLimits `json:"overrides,omitempty"`
+
+	// webhook asks for signed notifications of this job's events.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="webhook is immutable"
+	// +optional
+	Webhook *WebhookSpec `json:"webhook,omitempty"`
 }
 
 // Progress is what the worker last reported.
@@ -273,6 +279,10 @@ type AsyncJobStatus struct {
 	// failure says why the AsyncJob failed.
 	// +optional
 	Failure *Failure `json:"failure,omitempty"`
+
+	// webhook is the delivery log of spec.webhook.
+	// +optional
+	Webhook *WebhookStatus `json:"webhook,omitempty"`
 }
 
 // +kubebuilder:object:root=true
