@@ -32,6 +32,7 @@ import (
 	"github.com/asyncjob/asyncjob/internal/httpapi"
 	"github.com/asyncjob/asyncjob/internal/scheme"
 	"github.com/asyncjob/asyncjob/internal/webhook"
+	"github.com/asyncjob/asyncjob/internal/tombstone"
 	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
 
@@ -56,6 +57,8 @@ func runController(args []string) error {
 	webhookTimeout := fs.Duration("webhook-timeout", webhook.DefaultTimeout, "bound of one webhook delivery attempt (connect, TLS, the answer's headers)")
 	webhookAllowed := fs.String("webhook-allowed-cidrs", "", "comma-separated CIDRs webhooks may reach although they are loopback, private, link-local or otherwise refused by default, e.g. 10.20.0.0/16 for receivers on the operator's own network")
 	webhookSchedule := fs.String("webhook-retry-schedule", "", "FOR TESTING: comma-separated delays between webhook attempts, e.g. 1s,2s,3s; empty: the Standard Webhooks schedule (5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h)")
+	tombstoneRetention := fs.Duration("tombstone-retention", tombstone.DefaultRetention, "how long a job removed after its TTL answers 410 Gone (then 404); 0 keeps no tombstones")
+	tombstoneMax := fs.Int("tombstone-max-per-namespace", tombstone.DefaultMaxEntries, fmt.Sprintf("most tombstones kept per tenant namespace (1 to %d); the oldest go first", tombstone.MaxEntriesLimit))
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -104,6 +107,7 @@ func runController(args []string) error {
 		CallbackURL:             *callbackURL,
 		WorkerTokenKey:          tokenKey,
 		EntrypointImage:         *entrypointImage,
+		Tombstones:              controller.TombstoneOptions{Retention: *tombstoneRetention, MaxPerNamespace: *tombstoneMax},
 	}
 	if err := controller.Setup(mgr, opts); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)

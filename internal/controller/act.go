@@ -69,6 +69,11 @@ func (r *AsyncJobReconciler) act(ctx context.Context, aj *asyncjobv1alpha1.Async
 		return outcome{}, nil
 
 	case actExpire:
+		// The tombstone first: a job the API cannot find must already answer
+		// 410. If it cannot be written, nothing is deleted; the pass is retried.
+		if err := r.recordTombstone(ctx, aj); err != nil {
+			return outcome{}, fmt.Errorf("recording the tombstone of the expired AsyncJob: %w", err)
+		}
 		// Foreground, so that its Job and pods go first.
 		logger.Info("Deleting finished AsyncJob after its TTL", "expireTime", aj.Status.ExpireTime)
 		r.Recorder.Normal(aj, asyncjobv1alpha1.ReasonExpired, "Delete", "deleting the finished AsyncJob: its TTL has passed")

@@ -46,6 +46,8 @@ type AsyncJobReconciler struct {
 	Clock     clock.PassiveClock
 	// Worker is what a job's pod gets beyond its template.
 	Worker workerConfig
+	// Tombstones bound the record of AsyncJobs removed after their TTL.
+	Tombstones TombstoneOptions
 }
 
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs,verbs=get;list;watch;delete
@@ -56,6 +58,7 @@ type AsyncJobReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update
 
 // Reconcile runs one pass: observe the AsyncJob and what it depends on, decide
 // in a pure function, act on the decision, then derive the status from what was

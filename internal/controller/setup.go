@@ -59,6 +59,9 @@ type Options struct {
 	// a type with entrypoint Inject copies the entrypoint from. Empty: such
 	// types are not Ready.
 	EntrypointImage string
+	// Tombstones bound the record of AsyncJobs removed after their TTL, from
+	// which the API answers 410 Gone; the zero value keeps none.
+	Tombstones TombstoneOptions
 }
 
 func (o Options) worker() (workerConfig, error) {
@@ -99,6 +102,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
+	if err := opts.Tombstones.validate(); err != nil {
+		return err
+	}
 	schemas := paramschema.NewCache()
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &asyncjobv1alpha1.AsyncJob{}, typeIndex,
 		func(o client.Object) []string { return []string{o.(*asyncjobv1alpha1.AsyncJob).Spec.Type} }); err != nil {
@@ -106,12 +112,13 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 
 	jobs := &AsyncJobReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  k8sEvents{r: mgr.GetEventRecorder("asyncjob-controller")},
-		Schemas:   schemas,
-		Clock:     opts.Clock,
-		Worker:    worker,
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		Recorder:   k8sEvents{r: mgr.GetEventRecorder("asyncjob-controller")},
+		Schemas:    schemas,
+		Clock:      opts.Clock,
+		Worker:     worker,
+		Tombstones: opts.Tombstones,
 	}
 	err = ctrl.NewControllerManagedBy(mgr).
 		For(&asyncjobv1alpha1.AsyncJob{}).

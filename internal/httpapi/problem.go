@@ -52,6 +52,7 @@ var (
 	problemUnexpectedBody       = problemType{"unexpected-body", "Request body not allowed", http.StatusBadRequest, "UNEXPECTED_BODY"}
 	problemUnauthenticated      = problemType{"unauthenticated", "Authentication required", http.StatusUnauthorized, "UNAUTHENTICATED"}
 	problemJobNotFound          = problemType{"job-not-found", "Job not found", http.StatusNotFound, "JOB_NOT_FOUND"}
+	problemJobExpired           = problemType{"job-expired", "Job removed after its time to live", http.StatusGone, "JOB_EXPIRED"}
 	problemTypeNotFound         = problemType{"type-not-found", "Job type not found", http.StatusNotFound, "TYPE_NOT_FOUND"}
 	problemRouteNotFound        = problemType{"route-not-found", "No such endpoint", http.StatusNotFound, "ROUTE_NOT_FOUND"}
 	problemMethodNotAllowed     = problemType{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"}
@@ -72,7 +73,7 @@ var (
 // problemTypes is every problem type the API can return.
 var problemTypes = []problemType{
 	problemMalformedJSON, problemInvalidQuery, problemInvalidPageToken, problemInvalidIdempotency,
-	problemUnexpectedBody, problemUnauthenticated, problemJobNotFound, problemTypeNotFound,
+	problemUnexpectedBody, problemUnauthenticated, problemJobNotFound, problemJobExpired, problemTypeNotFound,
 	problemRouteNotFound, problemMethodNotAllowed, problemJobFinished, problemResultNotReady,
 	problemNoResult, problemPayloadTooLarge, problemUnsupportedMediaType, problemValidationFailed,
 	problemIdempotencyMismatch, problemRateLimited, problemTooManyUnfinished, problemInternal,

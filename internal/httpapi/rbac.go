@@ -33,3 +33,6 @@ package httpapi
 // known when the role is made.
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=pods/log,verbs=get
+// Tombstones of TTL-removed jobs (internal/tombstone), one ConfigMap per tenant
+// namespace, watched by label and name; the API never writes them.
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch

@@ -35,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/tombstone"
 )
 
 // NewCache builds the informer cache the API reads from: AsyncJobs that carry a
@@ -47,6 +48,12 @@ func NewCache(cfg *rest.Config, scheme *runtime.Scheme, apiKeys *types.Namespace
 	}
 	byObject := map[client.Object]cache.ByObject{
 		&v1alpha1.AsyncJob{}: {Label: labels.NewSelector().Add(*tenantReq)},
+		// The tombstones of TTL-removed jobs (internal/tombstone), never
+		// every ConfigMap in the cluster.
+		&corev1.ConfigMap{}: {
+			Label: labels.SelectorFromSet(labels.Set{tombstone.Label: tombstone.LabelValue}),
+			Field: fields.OneTermEqualSelector("metadata.name", tombstone.ConfigMapName),
+		},
 	}
 	if apiKeys != nil {
 		byObject[&corev1.Secret{}] = cache.ByObject{
@@ -74,7 +81,7 @@ func NewClient(cfg *rest.Config, scheme *runtime.Scheme, timeout time.Duration) 
 // means "every read is served from a synced cache". A cache that fails to
 // start is logged to log.
 func StartCache(ctx context.Context, c cache.Cache, apiKeys bool, log logr.Logger) error {
-	objs := []client.Object{&v1alpha1.AsyncJob{}, &v1alpha1.AsyncJobType{}}
+	objs := []client.Object{&v1alpha1.AsyncJob{}, &v1alpha1.AsyncJobType{}, &corev1.ConfigMap{}}
 	if apiKeys {
 		objs = append(objs, &corev1.Secret{})
 	}

@@ -19,14 +19,17 @@ package httpapi
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/tombstone"
 )
 
 // getJob returns the tenant's job id from namespace ns. A job of another tenant,
@@ -46,6 +49,9 @@ func (s *store) getJob(ctx context.Context, ns, tenant, id string) (*v1alpha1.As
 		// right after its POST never misses.
 		err = s.api.Get(ctx, key, &aj)
 	}
+	if apierrors.IsNotFound(err) && s.removedAfterTTL(ctx, ns, tenant, id) {
+		return nil, jobRemoved(id)
+	}
 	if err != nil {
 		return nil, fromKube(err, kubeAnswers{notFound: jobNotFound(id)})
 	}
@@ -57,6 +63,26 @@ func (s *store) getJob(ctx context.Context, ns, tenant, id string) (*v1alpha1.As
 
 func jobNotFound(id string) *apiError {
 	return newError(problemJobNotFound, "no job %q exists for this client", id)
+}
+
+// jobRemoved answers every route of a job the controller removed after its
+// TTL, for as long as its tombstone lasts. Its detail is the same for every
+// such job, bar the id.
+func jobRemoved(id string) *apiError {
+	return newError(problemJobExpired, "job %q was removed after its time to live; its record is no longer kept", id)
+}
+
+// removedAfterTTL reports whether the tenant's job id has a live tombstone in
+// ns (internal/tombstone), read from the cache: a lookup of a missing job costs
+// no API-server call for it. Another tenant's tombstone is not seen, so that
+// tenant gets the same 404 as for a job that never existed. A cache that
+// cannot answer means "no tombstone": 404 is the safe answer.
+func (s *store) removedAfterTTL(ctx context.Context, ns, tenant, id string) bool {
+	var cm corev1.ConfigMap
+	if err := s.cache.Get(ctx, types.NamespacedName{Namespace: ns, Name: tombstone.ConfigMapName}, &cm); err != nil {
+		return false
+	}
+	return tombstone.Gone(cm.Data, id, tenant, time.Now())
 }
 
 // listJobs lists the tenant's jobs from the cache, narrowed by REST labels.

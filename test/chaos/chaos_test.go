@@ -71,16 +71,21 @@ func TestChaos(t *testing.T) {
 
 	var mu sync.Mutex
 	var jobs []*logical
+	var reporters progressWorkers
 	submit := func(jobType, want string, probe bool) *logical {
 		mu.Lock()
 		l := &logical{n: len(jobs), jobType: jobType, want: want, probe: probe}
 		jobs = append(jobs, l)
 		mu.Unlock()
 		l.sub = restclient.SubmitRetrying(ctx, e.clients, l.n, fmt.Sprintf("chaos-%d-%d", l.n, rand.Int64()), submitBody(jobType, l.n), policy)
+		if jobType == typeProgress && l.sub.ID != "" {
+			reporters.start(ctx, e, l.sub.ID)
+		}
 		return l
 	}
 
-	// The stream: two submissions a second, one in five of a failing type.
+	// The stream: two submissions a second, one in five of a failing type,
+	// one in ten of a type whose worker reports progress through the API.
 	streamCtx, stopStream := context.WithCancel(ctx)
 	var stream errgroup.Group
 	stream.Go(func() error {
@@ -93,8 +98,11 @@ func TestChaos(t *testing.T) {
 			case <-tick.C:
 			}
 			jobType, want := typeOK, "COMPLETED"
-			if i%5 == 4 {
+			switch {
+			case i%5 == 4:
 				jobType, want = typeFail, "FAILED"
+			case i%10 == 2:
+				jobType = typeProgress
 			}
 			stream.Go(func() error { submit(jobType, want, false); return nil })
 		}
@@ -128,11 +136,20 @@ func TestChaos(t *testing.T) {
 		})
 	}
 	_ = settle.Wait()
+	// The workers stop once their jobs are finished (409). Reports they had
+	// held are written within the window, even after the job finished.
+	workers := reporters.wait()
+	e.settleProgress(workers)
 
 	f := check(t, e, watch, jobs)
 	f.faults = faults
 	f.restarts = e.s.Restarts()
 	f.print(t)
+	p := checkProgress(t, e, workers, faults)
+	p.print(t)
+	if p.jobs == 0 || p.held == 0 || p.stored == 0 {
+		t.Errorf("progress: %d jobs reported, %d reports held, %d stored at once: the check needs both kinds", p.jobs, p.held, p.stored)
+	}
 }
 
 // figures is what TestChaos prints and docs/reliability.md quotes.

@@ -42,6 +42,7 @@ type fault struct {
 	kind     string
 	at       time.Time
 	down     time.Duration // how long the component stayed down (restarts)
+	replica  int           // the API replica killed (killAPI)
 	recovery time.Duration
 }
 
@@ -92,8 +93,8 @@ func inject(ctx context.Context, e *env, f *fault) error {
 			return err == nil, err
 		})
 	case killAPI:
-		f.at = time.Now()
-		return e.s.KillAPI(rand.IntN(len(e.clients)))
+		f.at, f.replica = time.Now(), rand.IntN(len(e.clients))
+		return e.s.KillAPI(f.replica)
 	case restartAPIServer:
 		f.at, f.down = time.Now(), randomDuration(2*time.Second, 5*time.Second)
 		return e.s.Cluster.RestartAPIServer(ctx, f.down)

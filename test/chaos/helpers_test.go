@@ -96,6 +96,7 @@ func start(t *testing.T, o stack.Options) *env {
 		stack.SimulatedType(typeFail, localcluster.PodBehavior{Fail: true, RunFor: time.Second, TerminationMessage: "simulated failure"},
 			asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](0)}),
 		stack.SimulatedType(typeLong, localcluster.PodBehavior{RunFor: 20 * time.Second, TerminationMessage: `{"ok":true}`}, asyncjobv1alpha1.JobLimits{}),
+		stack.SimulatedType(typeProgress, localcluster.PodBehavior{RunFor: 10 * time.Second, TerminationMessage: `{"ok":true}`, Quick: true}, asyncjobv1alpha1.JobLimits{}),
 	}
 	for _, jt := range types {
 		if err := s.Client.Create(ctx, jt); err != nil {

@@ -26,9 +26,11 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/httpapi"
+	"github.com/asyncjob/asyncjob/test/restclient"
 	"github.com/asyncjob/asyncjob/test/stack"
 )
 
@@ -109,7 +111,29 @@ func TestFinishedJobIsRemovedAfterItsTTL(t *testing.T) {
 	// Watched from before the TTL can pass (it counts from completion).
 	deletion := watchDeletion(t, id)
 	api.waitStatus(t, id, httpapi.StatusCompleted, 2*time.Minute)
-	api.waitFor(t, id, 2*time.Minute, "404 after the TTL", func(_ httpapi.Job, found bool) bool { return !found })
+	// Removed, and still known: 410 Gone with the JOB_EXPIRED problem for the
+	// tombstone retention (the stack's controller keeps the default 24 h).
+	ctx := context.Background()
+	var resp *http.Response
+	var raw []byte
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		var err error
+		resp, raw, err = api.Do(ctx, http.MethodGet, "/v1/jobs/"+id, nil)
+		return err == nil && resp.StatusCode != http.StatusOK, nil
+	})
+	if err != nil || resp.StatusCode != http.StatusGone {
+		t.Fatalf("after the TTL: %v, last answer %v %s; want 410", err, resp, raw)
+	}
+	var p struct{ Type, Code string }
+	if err := json.Unmarshal(raw, &p); err != nil || p.Code != "JOB_EXPIRED" || p.Type != "https://asyncjob.io/problems/job-expired" ||
+		resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("after the TTL: %s (%s), want the job-expired problem", raw, resp.Header.Get("Content-Type"))
+	}
+	// Another tenant cannot tell it from a job that never existed.
+	other := &restClient{restclient.Client{Base: s.APIURL, Key: s.APIKeys[otherTenant], HTTP: &http.Client{Timeout: 30 * time.Second}}}
+	if resp, raw, err := other.Do(ctx, http.MethodGet, "/v1/jobs/"+id, nil); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another tenant, after the TTL: %v %v %s, want 404", err, resp, raw)
+	}
 	// The controller deletes it in the foreground, through the real garbage
 	// collector: the Job and pods go first, then the AsyncJob.
 	deletion.requireForeground(t)
