@@ -128,6 +128,7 @@ type JobLimits struct {
 // +kubebuilder:validation:XValidation:rule="has(self.parameters) == has(oldSelf.parameters)",message="parameters are immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.overrides) == has(oldSelf.overrides)",message="overrides are immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.webhook) == has(oldSelf.webhook)",message="webhook is immutable"
+// +kubebuilder:validation:XValidation:rule="has(self.priority) == has(oldSelf.priority)",message="priority is immutable"
 // +kubebuilder:validation:XValidation:rule="oldSelf.cancel != true || self.cancel == true",message="a cancellation cannot be withdrawn"
 type AsyncJobSpec struct {
 	// type names the AsyncJobType that runs this job.
@@ -155,6 +156,13 @@ type AsyncJobSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="overrides are immutable"
 	// +optional
 	Overrides *JobLimits `json:"overrides,omitempty"`
+
+	// priority orders this job among its type's waiting jobs (higher first),
+	// from 0 to the type's maxPriority.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="priority is immutable"
+	// +optional
+	Priority int32 `json:"priority,omitempty"`
 
 	// webhook asks for signed notifications of this job's events.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="webhook is immutable"

@@ -51,6 +51,7 @@ const (
 )
 
 // AsyncJobTypeSpec defines a kind of work REST clients may submit.
+// +kubebuilder:validation:XValidation:rule="!(has(self.concurrency) && has(self.kueue))",message="a type is queued either by its concurrency or by Kueue, not both"
 type AsyncJobTypeSpec struct {
 	// description tells REST clients what the type does.
 	// +kubebuilder:validation:MaxLength=1024
@@ -94,6 +95,21 @@ type AsyncJobTypeSpec struct {
 	// +kubebuilder:default=5
 	// +optional
 	PollIntervalSeconds int32 `json:"pollIntervalSeconds,omitempty"`
+
+	// concurrency bounds how many of this type's jobs run at once; the rest wait in order.
+	// +optional
+	Concurrency *Concurrency `json:"concurrency,omitempty"`
+
+	// kueue hands admission of this type's jobs to a Kueue LocalQueue instead.
+	// +optional
+	Kueue *KueueQueue `json:"kueue,omitempty"`
+
+	// maxPriority is the highest priority a submission may ask for (0, the
+	// default, for every job); a waiting job of higher priority starts first.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	// +optional
+	MaxPriority int32 `json:"maxPriority,omitempty"`
 }
 
 // AsyncJobTypeStatus reports whether the type can be used.
