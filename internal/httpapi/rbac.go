@@ -33,3 +33,10 @@ package httpapi
 // known when the role is made.
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=pods/log,verbs=get
+// Webhooks: the tenants' default-webhook ConfigMaps, watched by name in every
+// namespace (jobs_webhook.go), and the tenants' signing Secrets, created on
+// first use and rotated (store_webhooks.go). Get and update name that one
+// Secret; create cannot be narrowed by name in RBAC.
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=create
+// +kubebuilder:rbac:groups="",resources=secrets,resourceNames=asyncjob-webhook-signing,verbs=get;update

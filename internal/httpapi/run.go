@@ -38,8 +38,9 @@ import (
 )
 
 // NewCache builds the informer cache the API reads from: AsyncJobs that carry a
-// tenant label (all namespaces), AsyncJobTypes, and, when apiKeys is set, only
-// that one Secret, so the API needs no cluster-wide Secret access.
+// tenant label (all namespaces), AsyncJobTypes, the tenants' default-webhook
+// ConfigMaps (by name), and, when apiKeys is set, only that one Secret, so the
+// API needs no cluster-wide Secret access.
 func NewCache(cfg *rest.Config, scheme *runtime.Scheme, apiKeys *types.NamespacedName) (cache.Cache, error) {
 	tenantReq, err := labels.NewRequirement(v1alpha1.LabelTenant, selection.Exists, nil)
 	if err != nil {
@@ -47,6 +48,8 @@ func NewCache(cfg *rest.Config, scheme *runtime.Scheme, apiKeys *types.Namespace
 	}
 	byObject := map[client.Object]cache.ByObject{
 		&v1alpha1.AsyncJob{}: {Label: labels.NewSelector().Add(*tenantReq)},
+		// Tenants' default webhooks (jobs_webhook.go): that one name in every namespace.
+		&corev1.ConfigMap{}: {Field: fields.OneTermEqualSelector("metadata.name", WebhookDefaultConfigMap)},
 	}
 	if apiKeys != nil {
 		byObject[&corev1.Secret{}] = cache.ByObject{
@@ -74,7 +77,7 @@ func NewClient(cfg *rest.Config, scheme *runtime.Scheme, timeout time.Duration) 
 // means "every read is served from a synced cache". A cache that fails to
 // start is logged to log.
 func StartCache(ctx context.Context, c cache.Cache, apiKeys bool, log logr.Logger) error {
-	objs := []client.Object{&v1alpha1.AsyncJob{}, &v1alpha1.AsyncJobType{}}
+	objs := []client.Object{&v1alpha1.AsyncJob{}, &v1alpha1.AsyncJobType{}, &corev1.ConfigMap{}}
 	if apiKeys {
 		objs = append(objs, &corev1.Secret{})
 	}
