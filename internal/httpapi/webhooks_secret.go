@@ -37,10 +37,10 @@ type WebhookSecret struct {
 // getWebhookSecret handles GET /v1/webhooks/secret, creating the tenant's
 // secret on first use.
 func (s *Server) getWebhookSecret(c *gin.Context) error {
-	noStore(c)
 	if err := requireNoBody(c); err != nil {
 		return err
 	}
+	noStore(c)
 	_, ns, err := s.namespaceOf(c)
 	if err != nil {
 		return err
