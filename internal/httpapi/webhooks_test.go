@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/funcr"
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -392,34 +393,33 @@ func (h *harness) webhookJob(tenant string) Job {
 func TestWebhookDeliveries(t *testing.T) {
 	h := newHarness(t)
 	j := h.webhookJob(h.tenantA)
-	var list WebhookDeliveryList
-	h.request(http.MethodGet, "/v1/jobs/"+j.ID+"/webhook-deliveries", h.tenantA, nil).expect(t, http.StatusOK).json(t, &list)
-	if len(list.Items) != 2 || list.Items[0].ID != "msg_failed" || list.Items[1].ID != "msg_running" {
-		t.Fatalf("deliveries %+v", list.Items)
-	}
-	failed, running := list.Items[0], list.Items[1]
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	if failed.Type != "job.failed" || failed.Status != "pending" || failed.Attempts != 12 || !failed.EventAt.Equal(t0.Add(time.Minute)) ||
-		failed.NextAttemptAt == nil || !failed.NextAttemptAt.Equal(t0.Add(time.Hour)) || len(failed.RecentAttempts) != 2 ||
-		failed.Links.Redeliver != "/v1/jobs/"+j.ID+"/webhook-deliveries/msg_failed/redeliver" {
-		t.Errorf("failed delivery %+v", failed)
+	at := func(d time.Duration) *time.Time { v := t0.Add(d); return &v }
+	str := func(s string) *string { return &s }
+	code := func(c int32) *int32 { return &c }
+	links := func(id string) DeliveryLinks {
+		return DeliveryLinks{Redeliver: "/v1/jobs/" + j.ID + "/webhook-deliveries/" + id + "/redeliver"}
 	}
-	newest, oldest := failed.RecentAttempts[0], failed.RecentAttempts[1]
-	if !newest.At.Equal(t0.Add(3*time.Minute)) || newest.HTTPStatus != nil || newest.Error == nil || *newest.Error != "timeout after 10s" || newest.DurationMs != 10000 {
-		t.Errorf("newest attempt %+v", newest)
-	}
-	if oldest.HTTPStatus == nil || *oldest.HTTPStatus != 500 || oldest.Error == nil || *oldest.Error != "the receiver answered HTTP 500" {
-		t.Errorf("oldest attempt %+v", oldest)
-	}
-	if running.Status != "delivered" || running.NextAttemptAt != nil || running.Attempts != 1 ||
-		running.RecentAttempts[0].Error != nil || *running.RecentAttempts[0].HTTPStatus != 204 {
-		t.Errorf("running delivery %+v", running)
+	want := WebhookDeliveryList{Items: []WebhookDelivery{
+		{ID: "msg_failed", Type: "job.failed", Status: "pending", EventAt: t0.Add(time.Minute), Attempts: 12,
+			NextAttemptAt: at(time.Hour), Links: links("msg_failed"), RecentAttempts: []WebhookAttempt{
+				{At: t0.Add(3 * time.Minute), DurationMs: 10000, Error: str("timeout after 10s")},
+				{At: t0.Add(2 * time.Minute), HTTPStatus: code(500), DurationMs: 30, Error: str("the receiver answered HTTP 500")},
+			}},
+		{ID: "msg_running", Type: "job.running", Status: "delivered", EventAt: t0, Attempts: 1, Links: links("msg_running"),
+			RecentAttempts: []WebhookAttempt{{At: t0.Add(time.Second), HTTPStatus: code(204), DurationMs: 12}}},
+	}}
+	var got WebhookDeliveryList
+	h.request(http.MethodGet, "/v1/jobs/"+j.ID+"/webhook-deliveries", h.tenantA, nil).expect(t, http.StatusOK).json(t, &got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("delivery log (-want +got):\n%s", diff)
 	}
 
-	w := h.request(http.MethodGet, "/v1/jobs/"+j.ID, h.tenantA, nil).expect(t, http.StatusOK).job(t).Webhook
-	if w == nil || w.Status != "pending" || w.Attempts != 12 || w.LastAttemptAt == nil || !w.LastAttemptAt.Equal(t0.Add(3*time.Minute)) ||
-		w.LastError == nil || *w.LastError != "timeout after 10s" || w.NextAttemptAt == nil || !w.NextAttemptAt.Equal(t0.Add(time.Hour)) {
-		t.Errorf("job.webhook %+v", w)
+	wantHook := &JobWebhook{URL: "https://hooks.example.com/", Events: []string{"job.completed", "job.failed", "job.cancelled"},
+		Status: "pending", Attempts: 12, LastAttemptAt: at(3 * time.Minute), LastError: str("timeout after 10s"), NextAttemptAt: at(time.Hour)}
+	gotHook := h.request(http.MethodGet, "/v1/jobs/"+j.ID, h.tenantA, nil).expect(t, http.StatusOK).job(t).Webhook
+	if diff := cmp.Diff(wantHook, gotHook); diff != "" {
+		t.Errorf("job.webhook (-want +got):\n%s", diff)
 	}
 
 	// Delivered: no next attempt, no error.
@@ -428,9 +428,10 @@ func TestWebhookDeliveries(t *testing.T) {
 		d.State, d.NextAttemptTime, d.AttemptCount = v1alpha1.WebhookDelivered, nil, 13
 		d.Attempts = append(d.Attempts, v1alpha1.WebhookAttempt{Time: metav1.NewMicroTime(t0.Add(time.Hour)), StatusCode: 200})
 	})
-	w = h.request(http.MethodGet, "/v1/jobs/"+j.ID, h.tenantA, nil).expect(t, http.StatusOK).job(t).Webhook
-	if w == nil || w.Status != "delivered" || w.Attempts != 13 || w.LastError != nil || w.NextAttemptAt != nil {
-		t.Errorf("job.webhook after delivery %+v", w)
+	wantHook.Status, wantHook.Attempts, wantHook.LastAttemptAt, wantHook.LastError, wantHook.NextAttemptAt = "delivered", 13, at(time.Hour), nil, nil
+	gotHook = h.request(http.MethodGet, "/v1/jobs/"+j.ID, h.tenantA, nil).expect(t, http.StatusOK).job(t).Webhook
+	if diff := cmp.Diff(wantHook, gotHook); diff != "" {
+		t.Errorf("job.webhook after delivery (-want +got):\n%s", diff)
 	}
 }
 
