@@ -89,6 +89,7 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 	if realNode {
 		logf("adding the real node (kubelet, containerd), for the convert-live type")
 	}
+	logf("webhook URLs on loopback (%s) are allowed, for a receiver on this machine; a real install refuses them", devWebhookCIDRs)
 
 	s, err := stack.Start(ctx, stack.Options{
 		Cluster:         localcluster.Options{SimulatedNodes: nodes, KeepDir: keep, RealNode: realNode},
@@ -96,6 +97,9 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 		Tenants:         []string{"dev"},
 		Log:             logf,
 		RealNodeWorkers: realNode,
+		// A webhook receiver on this machine must be accepted: the API
+		// refuses loopback URLs unless allowed (docs/api.md, Webhooks).
+		APIArgs: []string{"--webhook-allowed-cidrs=" + devWebhookCIDRs},
 	})
 	if err != nil {
 		return err
@@ -134,6 +138,10 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 	<-ctx.Done()
 	return nil
 }
+
+// devWebhookCIDRs are the destinations make dev allows webhooks to, beyond
+// the default: loopback.
+const devWebhookCIDRs = "127.0.0.0/8,::1/128"
 
 func printWelcome(s *stack.Stack, sample *asyncjobv1alpha1.AsyncJobType) {
 	fmt.Printf(`
