@@ -489,3 +489,20 @@ func TestWebhookRedeliver(t *testing.T) {
 		t.Errorf("annotation changed by another tenant: %q", got)
 	}
 }
+
+// TestRedeliverFromAStaleRead: the patch is conditioned on the version it
+// was computed from, so an annotation written since (by another replica, or
+// the controller) is kept, not overwritten: the store re-reads and redoes it.
+func TestRedeliverFromAStaleRead(t *testing.T) {
+	h := newHarness(t)
+	j := h.webhookJob(h.tenantA)
+	ctx := context.Background()
+	stale := h.kubeJob(h.tenantA, j.ID)
+	fresh := stale.DeepCopy()
+	fresh.Annotations[v1alpha1.AnnotationWebhookRedeliver] = "msg_running"
+	h.must(h.env.Client.Update(ctx, fresh))
+	h.must(h.server.store.requestRedelivery(ctx, stale, "msg_failed"))
+	if got := h.kubeJob(h.tenantA, j.ID).Annotations[v1alpha1.AnnotationWebhookRedeliver]; got != "msg_running msg_failed" {
+		t.Errorf("annotation %q, want both ids", got)
+	}
+}
