@@ -506,3 +506,32 @@ func TestRedeliverFromAStaleRead(t *testing.T) {
 		t.Errorf("annotation %q, want both ids", got)
 	}
 }
+
+// TestWebhookSecretCreatedOnce: first calls at the same moment on two
+// replicas create one Secret and all answer its secret.
+func TestWebhookSecretCreatedOnce(t *testing.T) {
+	h := newHarness(t)
+	sib, _ := h.sibling(t)
+	const n = 8
+	got := make([]response, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		srv := h
+		if i%2 == 1 {
+			srv = sib
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = srv.request(http.MethodGet, "/v1/webhooks/secret", h.tenantA, nil)
+		}()
+	}
+	wg.Wait()
+	var sec corev1.Secret
+	h.must(h.env.Client.Get(context.Background(), types.NamespacedName{Namespace: h.tenantA, Name: webhook.SecretName}, &sec))
+	for _, r := range got {
+		if s := r.expect(t, http.StatusOK).secret(t); s.Secret != string(sec.Data[webhook.KeyCurrent]) {
+			t.Errorf("an answer differs from the Secret's")
+		}
+	}
+}
