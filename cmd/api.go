@@ -107,9 +107,9 @@ func runAPI(args []string) error {
 			return fmt.Errorf("--worker-token-key-file: %w", err)
 		}
 	}
-	policy, err := webhook.ParsePolicy(splitList(f.webhookCIDRs))
+	policy, err := f.webhookPolicy()
 	if err != nil {
-		return fmt.Errorf("--webhook-allowed-cidrs: %w", err)
+		return err
 	}
 	if _, none := auth.(httpapi.NoAuthenticator); none {
 		log.Info("WARNING: authentication is disabled (--auth-mode=none); every request acts as one tenant. Use this for local development only.", "tenant", f.noAuthTenant)
@@ -227,6 +227,15 @@ func (f apiFlags) authenticator() (httpapi.Authenticator, *types.NamespacedName,
 		return httpapi.NoAuthenticator{Tenant: f.noAuthTenant}, nil, nil
 	}
 	return nil, nil, fmt.Errorf("--auth-mode must be apikey, tokenreview or none, not %q", f.authMode)
+}
+
+// webhookPolicy is the destination policy of --webhook-allowed-cidrs.
+func (f apiFlags) webhookPolicy() (webhook.Policy, error) {
+	p, err := webhook.ParsePolicy(splitList(f.webhookCIDRs))
+	if err != nil {
+		return webhook.Policy{}, fmt.Errorf("--webhook-allowed-cidrs: %w", err)
+	}
+	return p, nil
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.
