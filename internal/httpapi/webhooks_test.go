@@ -535,3 +535,23 @@ func TestWebhookSecretCreatedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookSecretDamaged: a Secret without a valid current secret is a 500
+// that leaks nothing, until a rotation replaces it.
+func TestWebhookSecretDamaged(t *testing.T) {
+	h := newHarness(t)
+	h.must(h.env.Client.Create(context.Background(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.tenantA, Name: webhook.SecretName},
+		Data:       map[string][]byte{webhook.KeyCurrent: []byte("not-a-secret")}}))
+	r := h.request(http.MethodGet, "/v1/webhooks/secret", h.tenantA, nil).expect(t, http.StatusInternalServerError)
+	if bytes.Contains(r.body, []byte("not-a-secret")) || r.problem(t).Code != problemInternal.Code {
+		t.Errorf("damaged secret: %s", r.body)
+	}
+	fresh := h.request(http.MethodPost, "/v1/webhooks/secret/rotate", h.tenantA, nil).expect(t, http.StatusOK).secret(t)
+	if fresh.PreviousSecret != "" {
+		t.Errorf("the damaged value became previous: %+v", fresh)
+	}
+	if got := h.request(http.MethodGet, "/v1/webhooks/secret", h.tenantA, nil).expect(t, http.StatusOK).secret(t); got.Secret != fresh.Secret {
+		t.Errorf("GET after repair: %+v", got)
+	}
+}
