@@ -304,6 +304,12 @@ func TestWebhookSecret(t *testing.T) {
 	if got := h.request(http.MethodGet, "/v1/webhooks/secret", h.tenantB, nil).expect(t, http.StatusOK).secret(t); !sameSecret(got, other) {
 		t.Errorf("A's rotation changed B's secret")
 	}
+	if b := h.request(http.MethodPost, "/v1/webhooks/secret/rotate", h.tenantB, nil).expect(t, http.StatusOK).secret(t); b.PreviousSecret != other.Secret {
+		t.Errorf("B's rotation: %+v", b)
+	}
+	if got := h.request(http.MethodGet, "/v1/webhooks/secret", h.tenantA, nil).expect(t, http.StatusOK).secret(t); !sameSecret(got, rotated) {
+		t.Errorf("B's rotation changed A's secret")
+	}
 
 	// Once the grace period is over, the previous secret is no longer shown.
 	h.must(h.env.Client.Get(ctx, key, &sec))
