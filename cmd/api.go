@@ -38,6 +38,7 @@ import (
 
 	"github.com/asyncjob/asyncjob/internal/httpapi"
 	"github.com/asyncjob/asyncjob/internal/scheme"
+	"github.com/asyncjob/asyncjob/internal/webhook"
 	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
 
@@ -59,6 +60,8 @@ type apiFlags struct {
 	maxUnfinished     int
 	maxBodyBytes      int64
 	workerKeyFile     string
+	webhookCIDRs      string
+	rotationGrace     time.Duration
 }
 
 // register defines the api subcommand's own flags on fs.
@@ -75,6 +78,8 @@ func (f *apiFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxUnfinished, "max-unfinished-jobs", 100, "Unfinished jobs a tenant may have at once; 0: no limit.")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "Largest accepted request body.")
 	fs.StringVar(&f.workerKeyFile, "worker-token-key-file", "", "File with the key that signs worker callback tokens (the controller's key); checked at start-up.")
+	fs.StringVar(&f.webhookCIDRs, "webhook-allowed-cidrs", "", "Comma-separated CIDRs webhook URLs may name although refused by default (loopback, private, link-local); the same as the controller's.")
+	fs.DurationVar(&f.rotationGrace, "webhook-rotation-grace", webhook.DefaultRotationGrace, "How long a rotated-out webhook signing secret keeps signing.")
 }
 
 func runAPI(args []string) error {
@@ -101,6 +106,10 @@ func runAPI(args []string) error {
 		if workerKey, err = workertoken.LoadKey(f.workerKeyFile); err != nil {
 			return fmt.Errorf("--worker-token-key-file: %w", err)
 		}
+	}
+	policy, err := f.webhookPolicy()
+	if err != nil {
+		return err
 	}
 	if _, none := auth.(httpapi.NoAuthenticator); none {
 		log.Info("WARNING: authentication is disabled (--auth-mode=none); every request acts as one tenant. Use this for local development only.", "tenant", f.noAuthTenant)
@@ -141,8 +150,9 @@ func runAPI(args []string) error {
 		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		MaxUnfinishedJobs: f.maxUnfinished, MaxBodyBytes: f.maxBodyBytes,
 		WorkerTokenKey: workerKey,
-		Ready:          synced.Load,
-		Registerer:     reg, Gatherer: reg,
+		WebhookPolicy:  policy, WebhookRotationGrace: f.rotationGrace,
+		Ready:      synced.Load,
+		Registerer: reg, Gatherer: reg,
 		Log: log,
 	})
 	if err != nil {
@@ -217,4 +227,24 @@ func (f apiFlags) authenticator() (httpapi.Authenticator, *types.NamespacedName,
 		return httpapi.NoAuthenticator{Tenant: f.noAuthTenant}, nil, nil
 	}
 	return nil, nil, fmt.Errorf("--auth-mode must be apikey, tokenreview or none, not %q", f.authMode)
+}
+
+// webhookPolicy is the destination policy of --webhook-allowed-cidrs.
+func (f apiFlags) webhookPolicy() (webhook.Policy, error) {
+	p, err := webhook.ParsePolicy(splitList(f.webhookCIDRs))
+	if err != nil {
+		return webhook.Policy{}, fmt.Errorf("--webhook-allowed-cidrs: %w", err)
+	}
+	return p, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -19,7 +19,9 @@ package main
 import (
 	"flag"
 	"io"
+	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/types"
@@ -74,6 +76,41 @@ func TestAPIAuthenticatorFlags(t *testing.T) {
 		}
 		if diff := cmp.Diff(tc.secret, secret); diff != "" {
 			t.Errorf("%v: keys Secret (-want +got):\n%s", tc.args, diff)
+		}
+	}
+}
+
+// TestAPIWebhookFlags: --webhook-allowed-cidrs becomes the policy submitted
+// URLs are checked with; a bad range fails start-up.
+func TestAPIWebhookFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		allowed []netip.Prefix
+		grace   time.Duration
+		wantErr bool
+	}{
+		{args: nil, grace: 24 * time.Hour},
+		{args: []string{"--webhook-allowed-cidrs=127.0.0.0/8, ::1/128", "--webhook-rotation-grace=90m"},
+			allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, grace: 90 * time.Minute},
+		{args: []string{"--webhook-allowed-cidrs=10.0.0.0/33"}, wantErr: true},
+	} {
+		fs := flag.NewFlagSet("api", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var f apiFlags
+		f.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		p, err := f.webhookPolicy()
+		if tc.wantErr != (err != nil) {
+			t.Errorf("%v: error %v", tc.args, err)
+			continue
+		}
+		if diff := cmp.Diff(tc.allowed, p.Allowed, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); !tc.wantErr && diff != "" {
+			t.Errorf("%v: allowed (-want +got):\n%s", tc.args, diff)
+		}
+		if !tc.wantErr && f.rotationGrace != tc.grace {
+			t.Errorf("%v: grace %v", tc.args, f.rotationGrace)
 		}
 	}
 }

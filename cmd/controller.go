@@ -31,8 +31,8 @@ import (
 	"github.com/asyncjob/asyncjob/internal/controller"
 	"github.com/asyncjob/asyncjob/internal/httpapi"
 	"github.com/asyncjob/asyncjob/internal/scheme"
-	"github.com/asyncjob/asyncjob/internal/webhook"
 	"github.com/asyncjob/asyncjob/internal/tombstone"
+	"github.com/asyncjob/asyncjob/internal/webhook"
 	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
 

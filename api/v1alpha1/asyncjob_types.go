@@ -30,6 +30,14 @@ const (
 	// LabelTenant names the tenant that submitted the AsyncJob; the REST API sets it
 	// and the controller copies it to the Job.
 	LabelTenant = "asyncjob.io/tenant"
+	// LabelConfig marks the ConfigMaps asyncjob reads (its value says which
+	// kind: LabelConfigTombstones, LabelConfigWebhookDefault), so the API's
+	// cache holds those and never every ConfigMap in the cluster.
+	LabelConfig = "asyncjob.io/config"
+	// LabelConfigTombstones marks a namespace's tombstones of TTL-removed jobs.
+	LabelConfigTombstones = "tombstones"
+	// LabelConfigWebhookDefault marks a tenant's default webhook.
+	LabelConfigWebhookDefault = "webhook-default"
 )
 
 // Annotations the controller puts on an AsyncJob's Job. With the Job's own

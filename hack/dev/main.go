@@ -89,6 +89,7 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 	if realNode {
 		logf("adding the real node (kubelet, containerd), for the convert-live type")
 	}
+	logf("webhook URLs on loopback (%s) are allowed, for a receiver on this machine; a real install refuses them", devWebhookCIDRs)
 
 	s, err := stack.Start(ctx, stack.Options{
 		Cluster:         localcluster.Options{SimulatedNodes: nodes, KeepDir: keep, RealNode: realNode},
@@ -99,6 +100,9 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 		// A webhook receiver on this machine must work: loopback is allowed
 		// here, and only here (the welcome says so).
 		ControllerArgs: []string{"--webhook-allowed-cidrs=" + devWebhookCIDRs},
+		// A webhook receiver on this machine must be accepted: the API
+		// refuses loopback URLs unless allowed (docs/api.md, Webhooks).
+		APIArgs: []string{"--webhook-allowed-cidrs=" + devWebhookCIDRs},
 	})
 	if err != nil {
 		return err
@@ -138,6 +142,10 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 	return nil
 }
 
+// devWebhookCIDRs are the destinations make dev allows webhooks to, beyond
+// the default: loopback.
+const devWebhookCIDRs = "127.0.0.0/8,::1/128"
+
 func printWelcome(s *stack.Stack, sample *asyncjobv1alpha1.AsyncJobType) {
 	fmt.Printf(`
 asyncjob is running.
@@ -173,9 +181,6 @@ receiver on this machine works; a real deployment refuses loopback and
 private addresses (docs/webhooks.md).
 `, s.APIURL, stack.Namespace("dev"), sample.Name, sampleRunFor(sample), s.Dir(), s.Cluster.Kubeconfig(), s.APIKeys["dev"], simulatedExcept(s), devWebhookCIDRs)
 }
-
-// devWebhookCIDRs are the ranges make dev lets webhooks reach: loopback.
-const devWebhookCIDRs = "127.0.0.0/8,::1/128"
 
 func simulatedExcept(s *stack.Stack) string {
 	if s.Cluster.RealNodeName() != "" {

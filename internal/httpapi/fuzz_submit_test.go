@@ -45,6 +45,7 @@ func FuzzSubmitHandler(f *testing.F) {
 	f.Add([]byte(`{"type":"a"}`), "text/plain", "", false)
 	f.Add([]byte(`{"type":`), "application/json", "", false)
 	f.Add(bytes.Repeat([]byte(" "), 70), "application/json", strings.Repeat("k", 256), true)
+	f.Add([]byte(`{"type":"a","webhook":{"url":"http://[::1]/","events":["job.x"]}}`), "application/json", "", false)
 	// A small body limit, so the 413 path is reachable by the fuzzer.
 	const maxBody = 64
 	// The log is discarded: the fuzzer's logger must not be f's.

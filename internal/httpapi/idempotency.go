@@ -101,11 +101,14 @@ func requestHash(req submitRequest) (string, error) {
 	}
 	// encoding/json writes struct fields in order and map keys sorted, which
 	// makes this canonical.
+	// The webhook is omitted when absent, so requests without one hash as
+	// they did before webhooks existed (their keys still replay).
 	canonical, err := json.Marshal(struct {
 		Type       string            `json:"type"`
 		Parameters any               `json:"parameters"`
 		Labels     map[string]string `json:"labels"`
-	}{req.Type, params, labels})
+		Webhook    *webhookRequest   `json:"webhook,omitempty"`
+	}{req.Type, params, labels, req.Webhook})
 	if err != nil {
 		return "", err
 	}

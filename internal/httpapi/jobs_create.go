@@ -56,6 +56,7 @@ func (s *Server) createJob(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	fieldErrs = s.checkWebhookURL(req.Webhook, fieldErrs)
 	ctx := c.Request.Context()
 	jt, fieldErrs, err := s.validateAgainstType(ctx, req, fieldErrs)
 	if err != nil {
@@ -78,7 +79,13 @@ func (s *Server) createJob(c *gin.Context) error {
 	if hasKey {
 		jobID = jobIDForKey(id.Tenant, key[0])
 	}
-	aj, taken, err := s.store.createJob(ctx, newAsyncJob(ns, jobID, id.Tenant, req, hash))
+	hook, err := s.webhookSpec(ctx, ns, req.Webhook)
+	if err != nil {
+		return err
+	}
+	aj := newAsyncJob(ns, jobID, id.Tenant, req, hash)
+	aj.Spec.Webhook = hook
+	aj, taken, err := s.store.createJob(ctx, aj)
 	if err != nil {
 		return err
 	}

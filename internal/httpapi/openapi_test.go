@@ -124,7 +124,7 @@ func (d *oasDoc) schema(ptr string) (*jsonschema.Schema, error) {
 
 // headersWorthDocumenting are the response headers whose presence the document
 // must announce for the status that carries them.
-var headersWorthDocumenting = []string{"Location", "Retry-After", "ETag", "Sunset", "Idempotent-Replayed", "Allow", "WWW-Authenticate", "Accept-Post", "Job-Attempt"}
+var headersWorthDocumenting = []string{"Location", "Retry-After", "ETag", "Sunset", "Idempotent-Replayed", "Allow", "WWW-Authenticate", "Accept-Post", "Job-Attempt", "Cache-Control"}
 
 // check validates one exchange against the document: the operation and status
 // are documented, the body matches the documented schema for its media type,

@@ -68,6 +68,10 @@ var (
 	problemInternal             = problemType{"internal", "Internal server error", http.StatusInternalServerError, "INTERNAL"}
 	problemUnavailable          = problemType{"backend-unavailable", "Service temporarily unavailable", http.StatusServiceUnavailable, "BACKEND_UNAVAILABLE"}
 	problemNotReady             = problemType{"not-ready", "Server not ready", http.StatusServiceUnavailable, "NOT_READY"}
+	// Webhooks (webhook_deliveries.go, webhooks_secret.go).
+	problemNoWebhook              = problemType{"job-has-no-webhook", "Job has no webhook", http.StatusConflict, "JOB_HAS_NO_WEBHOOK"}
+	problemDeliveryNotFound       = problemType{"webhook-delivery-not-found", "Webhook delivery not found", http.StatusNotFound, "WEBHOOK_DELIVERY_NOT_FOUND"}
+	problemSecretRotationConflict = problemType{"webhook-secret-conflict", "Signing secret changed concurrently", http.StatusConflict, "WEBHOOK_SECRET_CONFLICT"}
 )
 
 // problemTypes is every problem type the API can return.
@@ -80,6 +84,7 @@ var problemTypes = []problemType{
 	problemUnavailable, problemNotReady,
 	// Defined beside their routes: logs (jobs_logs.go), worker callbacks (auth_worker.go).
 	problemLogsNotReady, problemNoLogs, problemJobGone,
+	problemNoWebhook, problemDeliveryNotFound, problemSecretRotationConflict,
 }
 
 // problemDetails is an RFC 9457 problem details object with this API's extension

@@ -33,6 +33,12 @@ package httpapi
 // known when the role is made.
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=pods/log,verbs=get
-// Tombstones of TTL-removed jobs (internal/tombstone), one ConfigMap per tenant
-// namespace, watched by label and name; the API never writes them.
+// asyncjob's ConfigMaps, watched by the label asyncjob.io/config in every
+// namespace; the API never writes them: the tombstones of TTL-removed jobs
+// (internal/tombstone) and the tenants' default webhooks (jobs_webhook.go).
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
+// Webhooks: the tenants' signing Secrets, created on first use and rotated
+// (store_webhooks.go). Get and update name that one Secret; create cannot be
+// narrowed by name in RBAC.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=create
+// +kubebuilder:rbac:groups="",resources=secrets,resourceNames=asyncjob-webhook-signing,verbs=get;update

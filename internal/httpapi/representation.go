@@ -97,6 +97,7 @@ type Job struct {
 	ExpiresAt       *time.Time        `json:"expiresAt"`
 	Result          json.RawMessage   `json:"result"`
 	Problem         *JobProblem       `json:"problem"`
+	Webhook         *JobWebhook       `json:"webhook"` // webhook_view.go
 	Links           JobLinks          `json:"links"`
 }
 
@@ -125,6 +126,8 @@ type JobLinks struct {
 	Self   string `json:"self"`
 	Cancel string `json:"cancel"`
 	Result string `json:"result"`
+	// WebhookDeliveries is set only for a job with a webhook.
+	WebhookDeliveries string `json:"webhookDeliveries,omitempty"`
 }
 
 // jobFailedProblem is the type of JobProblem.
@@ -168,6 +171,7 @@ func toJob(aj *v1alpha1.AsyncJob) Job {
 	if j.Status == StatusFailed {
 		j.Problem = failureProblem(st.Failure)
 	}
+	j.Webhook, j.Links.WebhookDeliveries = toJobWebhook(aj)
 	j.UpdatedAt = updatedAt(aj)
 	return j
 }

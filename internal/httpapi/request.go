@@ -36,6 +36,7 @@ type submitRequest struct {
 	Type       string            `json:"type"`
 	Parameters json.RawMessage   `json:"parameters,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
+	Webhook    *webhookRequest   `json:"webhook,omitempty"`
 }
 
 // The members of a submit body.
@@ -43,10 +44,11 @@ const (
 	memberType       = "type"
 	memberParameters = "parameters"
 	memberLabels     = "labels"
+	memberWebhook    = "webhook"
 )
 
 // submitFields are the members a submit body may have.
-var submitFields = map[string]bool{memberType: true, memberParameters: true, memberLabels: true}
+var submitFields = map[string]bool{memberType: true, memberParameters: true, memberLabels: true, memberWebhook: true}
 
 // decodeSubmitRequest parses and checks a submit body on its own, without the
 // type's schema. It returns a malformed-JSON error for bodies that are not one
@@ -67,7 +69,7 @@ func decodeSubmitRequest(body []byte) (submitRequest, []paramschema.FieldError, 
 	}
 	for name := range members {
 		if !submitFields[name] {
-			add(pointerTo(name), "unknown field; allowed fields are type, parameters and labels")
+			add(pointerTo(name), "unknown field; allowed fields are type, parameters, labels and webhook")
 		}
 	}
 	if raw, ok := members[memberType]; !ok {
@@ -90,6 +92,11 @@ func decodeSubmitRequest(body []byte) (submitRequest, []paramschema.FieldError, 
 		} else {
 			errs = append(errs, validateLabels(req.Labels)...)
 		}
+	}
+	if raw, ok := members[memberWebhook]; ok {
+		var werrs []paramschema.FieldError
+		req.Webhook, werrs = decodeWebhook(raw) // jobs_webhook.go
+		errs = append(errs, werrs...)
 	}
 	sortFieldErrors(errs)
 	return req, errs, nil

@@ -162,6 +162,8 @@ func FuzzDecodeSubmitRequest(f *testing.F) {
 		`{"type":"convert","parameters":{"input":"https://x","format":"webm"},"labels":{"project":"x"}}`,
 		`{"type":"convert"}`, `{}`, `[]`, `null`, `{"type":1}`, `{"type":"a","labels":{"":""}}`,
 		`{"type":"a","parameters":"x"}`, `{"type":"a","x~y/z":1}`, `{"type":"a"} trailing`, `{"type":"\u0000"}`,
+		`{"type":"a","webhook":{"url":"https://h.example/x","events":["job.failed","job.completed","job.failed"]}}`,
+		`{"type":"a","webhook":{"url":7,"events":"job.failed","x":1}}`, `{"type":"a","webhook":null}`, `{"type":"a","webhook":[]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -187,6 +189,16 @@ func FuzzDecodeSubmitRequest(f *testing.F) {
 		}
 		if len(validateLabels(req.Labels)) > 0 {
 			t.Fatal("accepted invalid labels")
+		}
+		if w := req.Webhook; w != nil {
+			for i, e := range w.Events {
+				if !knownEvent(e) || (i > 0 && eventRank(w.Events[i-1]) >= eventRank(e)) {
+					t.Fatalf("accepted events %v: unknown, repeated or out of order", w.Events)
+				}
+			}
+			if w.URL == "" || len(w.URL) > maxWebhookURLLength {
+				t.Fatalf("accepted webhook url %q", w.URL)
+			}
 		}
 		again, err := json.Marshal(req)
 		if err != nil {

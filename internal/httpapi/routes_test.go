@@ -66,6 +66,11 @@ var routeClasses = map[string]routeClass{
 	"PUT /v1/jobs/:id/result":    {kind: kindWorker},
 	"GET /v1/types":              {kind: kindClient},
 	"GET /v1/types/:name":        {kind: kindClient},
+	// Webhooks: the delivery log is per job, the signing secret per tenant.
+	"GET /v1/jobs/:id/webhook-deliveries":                        {kind: kindClient, jobScoped: true},
+	"POST /v1/jobs/:id/webhook-deliveries/:deliveryId/redeliver": {kind: kindClient, jobScoped: true},
+	"GET /v1/webhooks/secret":                                    {kind: kindClient},
+	"POST /v1/webhooks/secret/rotate":                            {kind: kindClient},
 }
 
 // servedRoute is one route of the router with its classification.
@@ -93,7 +98,8 @@ func servedRoutes(t *testing.T, s *Server) []servedRoute {
 
 // path fills a route template's parameters.
 func (r servedRoute) path(jobID, typeName string) string {
-	p := strings.ReplaceAll(r.template, ":id", jobID)
+	p := strings.ReplaceAll(r.template, ":deliveryId", "msg_unknown")
+	p = strings.ReplaceAll(p, ":id", jobID)
 	return strings.ReplaceAll(p, ":name", typeName)
 }
 

@@ -35,25 +35,28 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
-	"github.com/asyncjob/asyncjob/internal/tombstone"
 )
 
 // NewCache builds the informer cache the API reads from: AsyncJobs that carry a
-// tenant label (all namespaces), AsyncJobTypes, and, when apiKeys is set, only
-// that one Secret, so the API needs no cluster-wide Secret access.
+// tenant label (all namespaces), AsyncJobTypes, the tenants' default-webhook
+// ConfigMaps (by name), and, when apiKeys is set, only that one Secret, so the
+// API needs no cluster-wide Secret access.
 func NewCache(cfg *rest.Config, scheme *runtime.Scheme, apiKeys *types.NamespacedName) (cache.Cache, error) {
 	tenantReq, err := labels.NewRequirement(v1alpha1.LabelTenant, selection.Exists, nil)
 	if err != nil {
 		return nil, err
 	}
+	configReq, err := labels.NewRequirement(v1alpha1.LabelConfig, selection.In,
+		[]string{v1alpha1.LabelConfigTombstones, v1alpha1.LabelConfigWebhookDefault})
+	if err != nil {
+		return nil, err
+	}
 	byObject := map[client.Object]cache.ByObject{
 		&v1alpha1.AsyncJob{}: {Label: labels.NewSelector().Add(*tenantReq)},
-		// The tombstones of TTL-removed jobs (internal/tombstone), never
-		// every ConfigMap in the cluster.
-		&corev1.ConfigMap{}: {
-			Label: labels.SelectorFromSet(labels.Set{tombstone.Label: tombstone.LabelValue}),
-			Field: fields.OneTermEqualSelector("metadata.name", tombstone.ConfigMapName),
-		},
+		// asyncjob's own ConfigMaps, never every ConfigMap in the cluster: the
+		// tombstones of TTL-removed jobs (internal/tombstone) and the tenants'
+		// default webhooks (jobs_webhook.go), each under its one name.
+		&corev1.ConfigMap{}: {Label: labels.NewSelector().Add(*configReq)},
 	}
 	if apiKeys != nil {
 		byObject[&corev1.Secret{}] = cache.ByObject{

@@ -29,6 +29,8 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/asyncjob/asyncjob/internal/webhook"
 )
 
 // Defaults for Config fields left zero.
@@ -78,6 +80,12 @@ type Config struct {
 	Gatherer   prometheus.Gatherer
 	// Log receives access logs and server errors.
 	Log logr.Logger
+	// WebhookPolicy checks submitted webhook URLs (the same allowed ranges as
+	// the controller's --webhook-allowed-cidrs).
+	WebhookPolicy webhook.Policy
+	// WebhookRotationGrace is how long a rotated-out signing secret keeps
+	// signing (webhook.DefaultRotationGrace when 0).
+	WebhookRotationGrace time.Duration
 }
 
 // Server is the REST API.
@@ -106,6 +114,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ProgressInterval <= 0 {
 		cfg.ProgressInterval = DefaultProgressInterval
+	}
+	if cfg.WebhookRotationGrace <= 0 {
+		cfg.WebhookRotationGrace = webhook.DefaultRotationGrace
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
@@ -186,6 +197,11 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	v1.GET("/jobs/:id/logs", handle(s.getLogs))
 	v1.GET("/types", handle(s.listTypes))
 	v1.GET("/types/:name", handle(s.getType))
+	// Webhooks (webhook_deliveries.go, webhooks_secret.go).
+	v1.GET("/jobs/:id/webhook-deliveries", handle(s.listWebhookDeliveries))
+	v1.POST("/jobs/:id/webhook-deliveries/:deliveryId/redeliver", handle(s.redeliverWebhook))
+	v1.GET("/webhooks/secret", handle(s.getWebhookSecret))
+	v1.POST("/webhooks/secret/rotate", handle(s.rotateWebhookSecret))
 
 	// Worker callbacks: the job's worker token, no client credential, no tenant.
 	worker := e.Group("/v1", s.kubeTimeout(), s.workerAuth())

@@ -27,16 +27,18 @@ import (
 	"encoding/json"
 	"sort"
 	"time"
+
+	"github.com/asyncjob/asyncjob/api/v1alpha1"
 )
 
 const (
 	// ConfigMapName is the name of the tombstone ConfigMap in each namespace.
 	ConfigMapName = "asyncjob-tombstones"
 	// Label marks tombstone ConfigMaps (LabelValue), so the API's cache holds only
-	// those and never every ConfigMap in the cluster.
-	Label = "asyncjob.io/tombstones"
+	// asyncjob's ConfigMaps and never every ConfigMap in the cluster.
+	Label = v1alpha1.LabelConfig
 	// LabelValue is Label's value on tombstone ConfigMaps.
-	LabelValue = "true"
+	LabelValue = v1alpha1.LabelConfigTombstones
 
 	// DefaultRetention is how long a removed job answers Gone by default.
 	DefaultRetention = 24 * time.Hour

@@ -206,6 +206,7 @@ func TestAPIDeploymentAndService(t *testing.T) {
 	wantArgs := []string{"api", "--bind-address=:8080", "--metrics-bind-address=:9090", "--auth-mode=apikey",
 		"--api-keys-secret=" + namespace + "/" + keysSecret, "--tenant-namespace-template={tenant}",
 		"--rate-limit=20", "--rate-burst=40", "--max-unfinished-jobs=100", "--max-body-bytes=1048576",
+		"--webhook-rotation-grace=24h",
 		"--worker-token-key-file=/etc/asyncjob/worker-token/key",
 		"--zap-log-level=info", "--zap-devel=false"}
 	if diff := cmp.Diff(wantArgs, c.Args); diff != "" {
@@ -604,6 +605,46 @@ func TestJobTypes(t *testing.T) {
 	}
 	if n := len(render(t).find("AsyncJobType")); n != 0 {
 		t.Errorf("%d AsyncJobTypes with the default values, want none", n)
+	}
+}
+
+// TestWebhookValues: the API's allowed ranges and rotation grace become its
+// flags; each tenant default becomes the ConfigMap the API reads, in the
+// tenant's namespace.
+func TestWebhookValues(t *testing.T) {
+	t.Parallel()
+	if n := len(render(t).find("ConfigMap")); n != 0 {
+		t.Errorf("%d ConfigMaps with the default values, want none", n)
+	}
+	r := render(t, "--set", "api.tenantNamespaceTemplate=aj-{tenant}",
+		"--set-json", `api.webhook.allowedCIDRs=["10.1.0.0/16","fd00::/8"]`,
+		"--set", "api.webhook.rotationGrace=1h30m",
+		"--set-json", `api.webhook.tenantDefaults={"acme":{"url":"https://hooks.acme.example/aj","events":["job.completed","job.failed"]},"beta":{"url":"https://b.example/"}}`)
+	var d appsv1.Deployment
+	r.get(t, "Deployment", apiName, &d)
+	args := d.Spec.Template.Spec.Containers[0].Args
+	for _, want := range []string{"--webhook-allowed-cidrs=10.1.0.0/16,fd00::/8", "--webhook-rotation-grace=1h30m"} {
+		if !slices.Contains(args, want) {
+			t.Errorf("API args %v lack %s", args, want)
+		}
+	}
+	got := map[string]map[string]string{}
+	for _, o := range r.find("ConfigMap") {
+		var cm corev1.ConfigMap
+		if err := yaml.UnmarshalStrict(o.raw, &cm); err != nil {
+			t.Fatal(err)
+		}
+		if cm.Name != "asyncjob-webhook-default" {
+			t.Errorf("ConfigMap %s", cm.Name)
+		}
+		got[cm.Namespace] = cm.Data
+	}
+	want := map[string]map[string]string{
+		"aj-acme": {"url": "https://hooks.acme.example/aj", "events": "job.completed,job.failed"},
+		"aj-beta": {"url": "https://b.example/", "events": ""},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("default-webhook ConfigMaps (-want +got):\n%s", diff)
 	}
 }
 

@@ -51,6 +51,9 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"wrong type", []string{"--set", "controller.leaderElection.enabled=yes"}, []string{"/controller/leaderElection/enabled", "boolean"}},
 		{"callback URL without a scheme", []string{"--set", "controller.callbackURL=asyncjob-api:80"}, []string{"/controller/callbackURL"}},
 		{"bad worker token Secret name", []string{"--set", "workerToken.existingSecret=My_Key"}, []string{"/workerToken/existingSecret"}},
+		{"unknown default webhook event", []string{"--set-json", `api.webhook.tenantDefaults={"a":{"url":"https://x/","events":["job.done"]}}`}, []string{"/api/webhook/tenantDefaults/a/events/0"}},
+		{"default webhook without url", []string{"--set", "api.webhook.tenantDefaults.a.events={job.failed}"}, []string{"/api/webhook/tenantDefaults/a", "missing property 'url'"}},
+		{"bad rotation grace", []string{"--set", "api.webhook.rotationGrace=1 day"}, []string{"/api/webhook/rotationGrace"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
