@@ -307,6 +307,10 @@ type AsyncJobStatus struct {
 	// webhook is the delivery log of spec.webhook.
 	// +optional
 	Webhook *WebhookStatus `json:"webhook,omitempty"`
+
+	// queue is the job's place in line while the built-in queue holds it.
+	// +optional
+	Queue *QueueStatus `json:"queue,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -315,6 +319,7 @@ type AsyncJobStatus struct {
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Progress",type=integer,JSONPath=`.status.progress.percent`
+// +kubebuilder:printcolumn:name="Position",type=integer,JSONPath=`.status.queue.position`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Job",type=string,JSONPath=`.status.jobName`,priority=1
 // +kubebuilder:printcolumn:name="Attempts",type=integer,JSONPath=`.status.attempts`,priority=1

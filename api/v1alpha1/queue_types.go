@@ -47,3 +47,24 @@ type KueueQueue struct {
 	// +required
 	LocalQueue string `json:"localQueue"`
 }
+
+// AnnotationQueue marks a Job the built-in queue admits: it is created
+// suspended and the controller unsuspends it when a slot frees.
+const AnnotationQueue = "asyncjob.io/queue"
+
+// QueueConcurrency is AnnotationQueue's value for a type's concurrency bound.
+const QueueConcurrency = "concurrency"
+
+// ReasonQueued is the Running condition's reason while a job waits for a slot.
+const ReasonQueued = "Queued"
+
+// QueueStatus is a waiting job's place in its type's line, for `kubectl get`.
+// The controller writes it only for the first MaxQueuePositionsWritten waiting
+// jobs and only when it changes; the REST API computes the exact position
+// itself at each read.
+type QueueStatus struct {
+	// position is 1 for the job that starts next.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	Position int32 `json:"position,omitempty"`
+}

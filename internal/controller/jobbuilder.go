@@ -103,6 +103,11 @@ func buildJob(aj *asyncjobv1alpha1.AsyncJob, jobType *asyncjobv1alpha1.AsyncJobT
 		spec.BackoffLimit = new(*limits.BackoffLimit)
 	}
 	spec.PodFailurePolicy = withDisruptionRule(spec.PodFailurePolicy)
+	if jobType.Spec.Concurrency != nil {
+		// The built-in queue: the Job waits suspended until admission (queue_admission.go).
+		spec.Suspend = new(true)
+		job.Annotations[asyncjobv1alpha1.AnnotationQueue] = asyncjobv1alpha1.QueueConcurrency
+	}
 	for i := range spec.Template.Spec.InitContainers {
 		c := &spec.Template.Spec.InitContainers[i]
 		c.Env = append(slices.Clone(env), c.Env...)

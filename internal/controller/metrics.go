@@ -51,8 +51,14 @@ var (
 		Help:    "Time from an AsyncJob's start to its terminal state, by type and state.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 16), // 1 s .. ~9 h
 	}, []string{labelType, labelState})
+
+	queueWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "asyncjob_queue_wait_seconds",
+		Help:    "Time from an AsyncJob's creation to its admission by the built-in queue (its Job unsuspended), by type.",
+		Buckets: prometheus.ExponentialBuckets(0.25, 2, 16), // 0.25 s .. ~2.3 h
+	}, []string{labelType})
 )
 
 func init() {
-	metrics.Registry.MustRegister(jobsCreated, jobsFinished, timeToStart, runDuration)
+	metrics.Registry.MustRegister(jobsCreated, jobsFinished, timeToStart, runDuration, queueWait)
 }

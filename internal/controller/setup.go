@@ -132,6 +132,10 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 
+	if err := setupQueue(mgr, opts.Clock); err != nil {
+		return err
+	}
+
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&asyncjobv1alpha1.AsyncJobType{}).
 		Named("asyncjobtype").

@@ -89,6 +89,7 @@ func deriveStatus(prev asyncjobv1alpha1.AsyncJobStatus, obs observation, now met
 		}
 	}
 	s.AttemptHistory = attemptHistory(prev.AttemptHistory, obs, now)
+	s.Queue = queueStatus(prev.Queue, obs)
 	setCondition(&s, obs.Accepted, obs.Generation, now)
 
 	switch {
@@ -135,6 +136,8 @@ func deriveStatus(prev asyncjobv1alpha1.AsyncJobStatus, obs observation, now met
 				s.State = asyncjobv1alpha1.StateRunning
 				s.StartTime = firstStart(s.StartTime, obs.Pods, obs.Job)
 				running = cond(asyncjobv1alpha1.ConditionRunning, true, asyncjobv1alpha1.ReasonPodRunning, "a pod of the Job is running")
+			} else if isSuspended(obs.Job) && queuedByConcurrency(obs.Job) {
+				running = cond(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonQueued, queuedMessage)
 			} else if isSuspended(obs.Job) {
 				running = cond(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonSuspended, "the Job is suspended")
 			}

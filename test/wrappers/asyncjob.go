@@ -137,3 +137,9 @@ func put(m *map[string]string, k, v string) {
 func setCondition(conds *[]metav1.Condition, c metav1.Condition) {
 	meta.SetStatusCondition(conds, c)
 }
+
+// Priority sets spec.priority.
+func (w *AsyncJobWrapper) Priority(p int32) *AsyncJobWrapper {
+	w.Spec.Priority = p
+	return w
+}

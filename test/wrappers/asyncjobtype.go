@@ -179,3 +179,18 @@ func (w *AsyncJobTypeWrapper) Ready() *AsyncJobTypeWrapper {
 	})
 	return w
 }
+
+// Concurrency bounds the type's running jobs (the built-in queue); perTenant 0: none.
+func (w *AsyncJobTypeWrapper) Concurrency(maxRunning, perTenant int32) *AsyncJobTypeWrapper {
+	w.Spec.Concurrency = &asyncjobv1alpha1.Concurrency{Max: maxRunning}
+	if perTenant > 0 {
+		w.Spec.Concurrency.PerTenant = &perTenant
+	}
+	return w
+}
+
+// MaxPriority sets the highest priority a submission may ask for.
+func (w *AsyncJobTypeWrapper) MaxPriority(p int32) *AsyncJobTypeWrapper {
+	w.Spec.MaxPriority = p
+	return w
+}
