@@ -108,7 +108,9 @@ func requestHash(req submitRequest) (string, error) {
 		Parameters any               `json:"parameters"`
 		Labels     map[string]string `json:"labels"`
 		Webhook    *webhookRequest   `json:"webhook,omitempty"`
-	}{req.Type, params, labels, req.Webhook})
+		// Omitted at 0 (the default), so requests without one hash as before.
+		Priority int32 `json:"priority,omitempty"`
+	}{req.Type, params, labels, req.Webhook, req.Priority})
 	if err != nil {
 		return "", err
 	}

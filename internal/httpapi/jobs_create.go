@@ -19,6 +19,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -98,7 +99,7 @@ func (s *Server) createJob(c *gin.Context) error {
 	c.Header("Location", jobPath(aj.Name))
 	c.Header("Retry-After", strconv.Itoa(pollOf(jt.obj)))
 	s.jobHeaders(c, aj)
-	return writeJSON(c, http.StatusAccepted, toJob(aj))
+	return writeJSON(c, http.StatusAccepted, s.render(ctx, aj))
 }
 
 // validateAgainstType adds the type's errors: unknown or not-ready type, and
@@ -115,6 +116,9 @@ func (s *Server) validateAgainstType(ctx context.Context, req submitRequest, err
 		errs = append(errs, paramschema.FieldError{Pointer: "/type", Detail: "unknown job type; GET /v1/types lists the types you can submit"})
 		sortFieldErrors(errs)
 		return jt, errs, nil
+	}
+	if req.Priority > jt.obj.Spec.MaxPriority {
+		errs = append(errs, paramschema.FieldError{Pointer: "/priority", Detail: fmt.Sprintf("must be between 0 and %d, the type's maxPriority", jt.obj.Spec.MaxPriority)})
 	}
 	for _, fe := range jt.schema.Validate(req.Parameters) {
 		errs = append(errs, paramschema.FieldError{Pointer: "/parameters" + fe.Pointer, Detail: fe.Detail})
@@ -167,6 +171,7 @@ func newAsyncJob(ns, id, tenant string, req submitRequest, hash string) *v1alpha
 		Spec: v1alpha1.AsyncJobSpec{
 			Type:       req.Type,
 			Parameters: &apiextensionsv1.JSON{Raw: params},
+			Priority:   req.Priority,
 		},
 	}
 }

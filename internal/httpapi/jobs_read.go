@@ -31,7 +31,7 @@ func (s *Server) getJob(c *gin.Context) error {
 		return err
 	}
 	s.jobHeaders(c, aj)
-	return writeJSON(c, http.StatusOK, toJob(aj))
+	return writeJSON(c, http.StatusOK, s.render(c.Request.Context(), aj))
 }
 
 // getResult handles GET /v1/jobs/{id}/result: the result of a completed job,

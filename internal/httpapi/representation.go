@@ -98,6 +98,8 @@ type Job struct {
 	Result          json.RawMessage   `json:"result"`
 	Problem         *JobProblem       `json:"problem"`
 	Webhook         *JobWebhook       `json:"webhook"` // webhook_view.go
+	Queue           *JobQueue         `json:"queue"`   // queue_view.go
+	Timings         JobTimings        `json:"timings"` // queue_view.go
 	Links           JobLinks          `json:"links"`
 }
 
@@ -173,6 +175,7 @@ func toJob(aj *v1alpha1.AsyncJob) Job {
 	}
 	j.Webhook, j.Links.WebhookDeliveries = toJobWebhook(aj)
 	j.UpdatedAt = updatedAt(aj)
+	j.Timings = timingsOf(aj)
 	return j
 }
 

@@ -58,7 +58,8 @@ func TestToJob(t *testing.T) {
 		CreatedAt: created.Time, UpdatedAt: done.Time, StartedAt: &started.Time, CompletedAt: &done.Time,
 		Problem: &JobProblem{Type: "https://asyncjob.io/problems/job-failed", Title: "Job failed", Detail: "too slow",
 			Code: "DEADLINE_EXCEEDED", Reason: "DeadlineExceeded", ExitCode: &exit},
-		Links: JobLinks{Self: "/v1/jobs/id1", Cancel: "/v1/jobs/id1/cancel", Result: "/v1/jobs/id1/result"},
+		Timings: JobTimings{Queued: new(int64(60)), Running: new(int64(3540))},
+		Links:   JobLinks{Self: "/v1/jobs/id1", Cancel: "/v1/jobs/id1/cancel", Result: "/v1/jobs/id1/result"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("toJob (-want +got):\n%s", diff)

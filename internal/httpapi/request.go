@@ -19,6 +19,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -37,6 +38,8 @@ type submitRequest struct {
 	Parameters json.RawMessage   `json:"parameters,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
 	Webhook    *webhookRequest   `json:"webhook,omitempty"`
+	// Priority orders the job among its type's waiting ones (0 to the type's maxPriority).
+	Priority int32 `json:"priority,omitempty"`
 }
 
 // The members of a submit body.
@@ -45,10 +48,11 @@ const (
 	memberParameters = "parameters"
 	memberLabels     = "labels"
 	memberWebhook    = "webhook"
+	memberPriority   = "priority"
 )
 
 // submitFields are the members a submit body may have.
-var submitFields = map[string]bool{memberType: true, memberParameters: true, memberLabels: true, memberWebhook: true}
+var submitFields = map[string]bool{memberType: true, memberParameters: true, memberLabels: true, memberWebhook: true, memberPriority: true}
 
 // decodeSubmitRequest parses and checks a submit body on its own, without the
 // type's schema. It returns a malformed-JSON error for bodies that are not one
@@ -69,7 +73,7 @@ func decodeSubmitRequest(body []byte) (submitRequest, []paramschema.FieldError, 
 	}
 	for name := range members {
 		if !submitFields[name] {
-			add(pointerTo(name), "unknown field; allowed fields are type, parameters, labels and webhook")
+			add(pointerTo(name), "unknown field; allowed fields are type, parameters, labels, webhook and priority")
 		}
 	}
 	if raw, ok := members[memberType]; !ok {
@@ -98,8 +102,37 @@ func decodeSubmitRequest(body []byte) (submitRequest, []paramschema.FieldError, 
 		req.Webhook, werrs = decodeWebhook(raw) // jobs_webhook.go
 		errs = append(errs, werrs...)
 	}
+	if raw, ok := members[memberPriority]; ok {
+		p, err := decodePriority(raw)
+		if err != nil {
+			add("/priority", err.Error())
+		}
+		req.Priority = p
+	}
 	sortFieldErrors(errs)
 	return req, errs, nil
+}
+
+// maxPriority is the largest priority any type allows (AsyncJobType's maxPriority maximum).
+const maxPriority = 1000
+
+// decodePriority reads a priority: a JSON integer from 0 to maxPriority; the
+// type's own bound is checked against the type.
+func decodePriority(raw json.RawMessage) (int32, error) {
+	var n json.Number
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&n); err != nil {
+		return 0, errors.New("must be an integer")
+	}
+	v, err := n.Int64()
+	if err != nil {
+		return 0, errors.New("must be an integer")
+	}
+	if v < 0 || v > maxPriority {
+		return 0, fmt.Errorf("must be between 0 and %d", maxPriority)
+	}
+	return int32(v), nil
 }
 
 // decodeOneJSON decodes exactly one JSON value from body.

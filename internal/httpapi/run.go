@@ -64,7 +64,14 @@ func NewCache(cfg *rest.Config, scheme *runtime.Scheme, apiKeys *types.Namespace
 			Field:      fields.OneTermEqualSelector("metadata.name", apiKeys.Name),
 		}
 	}
-	return cache.New(cfg, cache.Options{Scheme: scheme, ByObject: byObject})
+	c, err := cache.New(cfg, cache.Options{Scheme: scheme, ByObject: byObject})
+	if err != nil {
+		return nil, err
+	}
+	if err := indexJobsByType(c); err != nil { // queue_view.go
+		return nil, err
+	}
+	return c, nil
 }
 
 // NewClient builds the client the API writes with and reads through when the

@@ -32,6 +32,8 @@ type jobType struct {
 	Description         string          `json:"description"`
 	ParametersSchema    json.RawMessage `json:"parametersSchema"`
 	PollIntervalSeconds int             `json:"pollIntervalSeconds"`
+	// MaxPriority is the highest priority a submission may ask for.
+	MaxPriority int32 `json:"maxPriority"`
 }
 
 // jobTypeList is the answer of GET /v1/types.
@@ -45,6 +47,7 @@ func toJobType(t *v1alpha1.AsyncJobType) jobType {
 		Description:         t.Spec.Description,
 		ParametersSchema:    json.RawMessage(`{"type":"object"}`),
 		PollIntervalSeconds: pollOf(t),
+		MaxPriority:         t.Spec.MaxPriority,
 	}
 	if t.Spec.ParametersSchema != nil && len(t.Spec.ParametersSchema.Raw) > 0 {
 		jt.ParametersSchema = json.RawMessage(t.Spec.ParametersSchema.Raw)

@@ -118,12 +118,15 @@ func Ahead(waiting []Entry, e Entry) int {
 
 // EstimateStart estimates when the job at position (1 = next) starts, from the
 // mean running time of the type's recent jobs and its number of slots: the
-// line moves by slots jobs every mean, so the job starts after
-// ceil(position/slots) means. ok is false without history (or slots).
-func EstimateStart(now time.Time, position int, slots int, meanRun time.Duration) (time.Time, bool) {
-	if meanRun <= 0 || slots <= 0 || position <= 0 {
+// line moves by slots jobs every mean, and it last moved at moved (the latest
+// start or end of one of the type's jobs), so the job starts about
+// ceil(position/slots) means after moved. Anchoring on moved rather than on
+// the time of the read keeps the estimate, and so the representation's ETag,
+// unchanged until the line moves. ok is false without history (or slots).
+func EstimateStart(moved time.Time, position int, slots int, meanRun time.Duration) (time.Time, bool) {
+	if meanRun <= 0 || slots <= 0 || position <= 0 || moved.IsZero() {
 		return time.Time{}, false
 	}
 	rounds := (position + slots - 1) / slots
-	return now.Add(time.Duration(rounds) * meanRun), true
+	return moved.Add(time.Duration(rounds) * meanRun), true
 }
