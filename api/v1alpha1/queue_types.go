@@ -68,3 +68,9 @@ type QueueStatus struct {
 	// +optional
 	Position int32 `json:"position,omitempty"`
 }
+
+// AnnotationSubmittedAt is when the REST API accepted the AsyncJob (RFC 3339
+// with nanoseconds). The queue orders by it, as creationTimestamp has only
+// whole seconds and a burst of submissions would otherwise start in name
+// (random) order within each second; AsyncJobs without it use creationTimestamp.
+const AnnotationSubmittedAt = "asyncjob.io/submitted-at"

@@ -164,7 +164,7 @@ func planAdmission(jt *asyncjobv1alpha1.AsyncJobType, jobs []batchv1.Job, ajs []
 		p.byJob[client.ObjectKeyFromObject(job)] = aj
 		waiting = append(waiting, queue.Entry{
 			Namespace: aj.Namespace, Name: aj.Name, Tenant: tenantOf(job),
-			Priority: aj.Spec.Priority, Created: aj.CreationTimestamp.Time,
+			Priority: aj.Spec.Priority, Created: queue.SubmittedAt(aj),
 		})
 	}
 	var bounds queue.Bounds // a type without a bound (any more): everything starts

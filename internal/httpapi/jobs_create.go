@@ -23,6 +23,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -163,10 +164,14 @@ func newAsyncJob(ns, id, tenant string, req submitRequest, hash string) *v1alpha
 	}
 	return &v1alpha1.AsyncJob{
 		ObjectMeta: metav1.ObjectMeta{
-			Namespace:   ns,
-			Name:        id,
-			Labels:      labels,
-			Annotations: map[string]string{annotationRequestHash: hash},
+			Namespace: ns,
+			Name:      id,
+			Labels:    labels,
+			Annotations: map[string]string{
+				annotationRequestHash: hash,
+				// Sub-second: the queue's order within one second (internal/queue).
+				v1alpha1.AnnotationSubmittedAt: time.Now().UTC().Format(time.RFC3339Nano),
+			},
 		},
 		Spec: v1alpha1.AsyncJobSpec{
 			Type:       req.Type,

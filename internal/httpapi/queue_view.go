@@ -106,7 +106,7 @@ func entryOf(aj *v1alpha1.AsyncJob) queue.Entry {
 	if tenant == "" {
 		tenant = aj.Namespace
 	}
-	return queue.Entry{Namespace: aj.Namespace, Name: aj.Name, Tenant: tenant, Priority: aj.Spec.Priority, Created: aj.CreationTimestamp.Time}
+	return queue.Entry{Namespace: aj.Namespace, Name: aj.Name, Tenant: tenant, Priority: aj.Spec.Priority, Created: queue.SubmittedAt(aj)}
 }
 
 // queueOf is a waiting job's place in line, from the informer cache only:

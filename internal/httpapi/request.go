@@ -119,8 +119,15 @@ const maxPriority = 1000
 // decodePriority reads a priority: a JSON integer from 0 to maxPriority; the
 // type's own bound is checked against the type.
 func decodePriority(raw json.RawMessage) (int32, error) {
+	t := bytes.TrimSpace(raw)
+	if bytes.Equal(t, []byte("null")) {
+		return 0, nil // as absent: the default
+	}
+	if len(t) == 0 || t[0] == '"' { // json.Number would take "1"
+		return 0, errors.New("must be an integer")
+	}
 	var n json.Number
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec := json.NewDecoder(bytes.NewReader(t))
 	dec.UseNumber()
 	if err := dec.Decode(&n); err != nil {
 		return 0, errors.New("must be an integer")

@@ -19,8 +19,8 @@ limitations under the License.
 // no Kubernetes, no clock.
 //
 // Order: the waiting jobs of one type start by (priority, higher first;
-// creation time, older first; name, then namespace), a total order, so every
-// replica and every restart computes the same line.
+// submission time, older first (SubmittedAt); name, then namespace), a total
+// order, so every replica and every restart computes the same line.
 //
 // Fairness: the line is walked in that order and each free slot goes to the
 // first job whose tenant is below its perTenant bound. A tenant at its bound is
@@ -32,6 +32,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/asyncjob/asyncjob/api/v1alpha1"
 )
 
 // Entry is one waiting job.
@@ -129,4 +131,18 @@ func EstimateStart(moved time.Time, position int, slots int, meanRun time.Durati
 	}
 	rounds := (position + slots - 1) / slots
 	return moved.Add(time.Duration(rounds) * meanRun), true
+}
+
+// SubmittedAt is when an AsyncJob was submitted, for its place in line: the
+// API's sub-second annotation when it is there and not after the creation
+// (it cannot be later than its own object), else creationTimestamp.
+func SubmittedAt(aj *v1alpha1.AsyncJob) time.Time {
+	created := aj.CreationTimestamp.Time
+	if v, ok := aj.Annotations[v1alpha1.AnnotationSubmittedAt]; ok {
+		// creationTimestamp is truncated to the second: allow the one second.
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil && !created.IsZero() && t.Before(created.Add(time.Second)) && !t.Before(created.Add(-time.Minute)) {
+			return t
+		}
+	}
+	return created
 }

@@ -23,6 +23,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/asyncjob/asyncjob/api/v1alpha1"
 )
 
 var t0 = time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
@@ -215,6 +218,29 @@ func TestEstimateStart(t *testing.T) {
 		got, ok := EstimateStart(t0, tc.position, tc.slots, tc.mean)
 		if ok != tc.ok || (ok && got.Sub(t0) != tc.want) {
 			t.Errorf("EstimateStart(pos %d, slots %d, mean %v) = %v, %v; want +%v, %v", tc.position, tc.slots, tc.mean, got.Sub(t0), ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestSubmittedAt(t *testing.T) {
+	created := metav1.NewTime(t0)
+	at := func(v string) *v1alpha1.AsyncJob {
+		aj := &v1alpha1.AsyncJob{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: created}}
+		if v != "" {
+			aj.Annotations = map[string]string{v1alpha1.AnnotationSubmittedAt: v}
+		}
+		return aj
+	}
+	for v, want := range map[string]time.Time{
+		"":                        t0,
+		"2026-12-02T06:00:00.25Z": t0.Add(250 * time.Millisecond),
+		"2026-12-02T05:59:59.9Z":  t0.Add(-100 * time.Millisecond),
+		"not a time":              t0,
+		"2026-12-02T06:00:05Z":    t0, // later than its own creation: not believed
+		"2026-12-01T06:00:00Z":    t0, // far earlier: not believed
+	} {
+		if got := SubmittedAt(at(v)); !got.Equal(want) {
+			t.Errorf("SubmittedAt(%q) = %v, want %v", v, got, want)
 		}
 	}
 }
