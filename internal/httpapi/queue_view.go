@@ -126,6 +126,13 @@ func (s *store) queueOf(ctx context.Context, aj *v1alpha1.AsyncJob) *JobQueue {
 	if err := s.cache.List(ctx, &list, client.MatchingFields{jobTypeIndex: aj.Spec.Type}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
+	return placeInLine(aj, jt, list.Items)
+}
+
+// placeInLine is queueOf's judgement over the type's jobs, pure: one pass,
+// no sorting, so a read costs O(jobs of the type).
+func placeInLine(aj *v1alpha1.AsyncJob, jt *v1alpha1.AsyncJobType, items []v1alpha1.AsyncJob) *JobQueue {
+	list := v1alpha1.AsyncJobList{Items: items}
 	self := entryOf(aj)
 	ahead := 0
 	var runs []run
