@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 package controller
 
 import (
@@ -54,7 +53,7 @@ func BenchmarkQueueAdmissionLatency(b *testing.B) {
 		}
 	}
 	must(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	jt := convertType("bench-queue-" + ns).Concurrency(1, 0).Obj()
+	jt := convertType("bench-queue-"+ns).Concurrency(1, 0).Obj()
 	must(env.Client.Create(ctx, jt))
 	b.Cleanup(func() { _ = env.Client.Delete(context.Background(), jt) })
 	job := func(name string) *batchv1.Job {
