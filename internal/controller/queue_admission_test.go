@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -154,5 +155,54 @@ func TestPlanAdmissionWritesAtMostTheFirstPositions(t *testing.T) {
 	p := planAdmission(convertType("convert").Concurrency(2, 0).Obj(), jobs, ajs)
 	if len(p.Start) != 2 || len(p.Positions) != MaxQueuePositionsWritten {
 		t.Fatalf("%d started, %d position writes; want 2 and %d", len(p.Start), len(p.Positions), MaxQueuePositionsWritten)
+	}
+}
+
+// TestBuildJobQueued: a type with a concurrency bound gets its Jobs created
+// suspended and marked for the queue; others are unchanged.
+func TestBuildJobQueued(t *testing.T) {
+	aj := builderAsyncJob(`{}`, nil)
+	plain, err := buildJob(aj, builderType(), effectiveLimits{}, testWorker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Spec.Suspend != nil || queuedByConcurrency(plain) {
+		t.Errorf("unbounded type: suspend %v, annotations %v", plain.Spec.Suspend, plain.Annotations)
+	}
+	jt := builderType()
+	jt.Spec.Concurrency = &asyncjobv1alpha1.Concurrency{Max: 2}
+	queued, err := buildJob(aj, jt, effectiveLimits{}, testWorker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isSuspended(queued) || !queuedByConcurrency(queued) {
+		t.Errorf("bounded type: suspend %v, annotations %v; want suspended and %s=%s", queued.Spec.Suspend, queued.Annotations,
+			asyncjobv1alpha1.AnnotationQueue, asyncjobv1alpha1.QueueConcurrency)
+	}
+}
+
+// TestDeriveStatusQueued: a queued Job's AsyncJob is Pending with Running=False
+// reason Queued and keeps its position; once admitted, or cancelled, the
+// position goes.
+func TestDeriveStatusQueued(t *testing.T) {
+	now := metav1.NewTime(time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC))
+	_, job := queuedPair("j0", 0)
+	prev := asyncjobv1alpha1.AsyncJobStatus{Queue: &asyncjobv1alpha1.QueueStatus{Position: 3}}
+	s := deriveStatus(prev, observation{Accepted: jobCreated(), Job: job}, now)
+	c := meta.FindStatusCondition(s.Conditions, asyncjobv1alpha1.ConditionRunning)
+	if s.State != asyncjobv1alpha1.StatePending || c == nil || c.Reason != asyncjobv1alpha1.ReasonQueued || c.Message != queuedMessage {
+		t.Errorf("queued: state %s, Running %+v", s.State, c)
+	}
+	if s.Queue == nil || s.Queue.Position != 3 {
+		t.Errorf("queued: queue %+v, want the position kept", s.Queue)
+	}
+	if s := deriveStatus(prev, observation{Accepted: jobCreated(), Job: job, CancelRequested: true}, now); s.Queue != nil {
+		t.Errorf("cancelled: queue %+v, want none", s.Queue)
+	}
+	admitted := job.DeepCopy()
+	admitted.Spec.Suspend = new(false)
+	s = deriveStatus(prev, observation{Accepted: jobCreated(), Job: admitted}, now)
+	if c := meta.FindStatusCondition(s.Conditions, asyncjobv1alpha1.ConditionRunning); s.Queue != nil || c == nil || c.Reason != asyncjobv1alpha1.ReasonWaiting {
+		t.Errorf("admitted: queue %+v, Running %+v; want no queue, reason Waiting", s.Queue, c)
 	}
 }
