@@ -53,7 +53,7 @@ func TestIntegrationPrinterColumns(t *testing.T) {
 	}
 
 	table := getTable(t, "asyncjobs", ns)
-	wantColumns := []string{"Name", "Type", "Status", "Progress", "Age", "Job", "Attempts", "Tenant"}
+	wantColumns := []string{"Name", "Type", "Status", "Progress", "Position", "Age", "Job", "Attempts", "Tenant"}
 	var names []string
 	var wide []string
 	for _, c := range table.ColumnDefinitions {
@@ -72,9 +72,9 @@ func TestIntegrationPrinterColumns(t *testing.T) {
 		t.Fatalf("rows %d, want 1", len(table.Rows))
 	}
 	cells := table.Rows[0].Cells
-	// Age (index 4) varies; the rest is exact. Integers arrive as JSON numbers.
-	got := []any{cells[0], cells[1], cells[2], cells[3], cells[5], cells[6], cells[7]}
-	want := []any{"shown", jt.Name, "Pending", int64(45), "shown", nil, "acme"} // no pod yet: ATTEMPTS <none>
+	// Age (index 5) varies; the rest is exact. Integers arrive as JSON numbers.
+	got := []any{cells[0], cells[1], cells[2], cells[3], cells[4], cells[6], cells[7], cells[8]}
+	want := []any{"shown", jt.Name, "Pending", int64(45), nil, "shown", nil, "acme"} // not queued: POSITION <none>; no pod yet: ATTEMPTS <none>
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("row (-want +got):\n%s", diff)
 	}

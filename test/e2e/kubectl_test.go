@@ -48,15 +48,15 @@ func TestKubectlGetAsyncJobs(t *testing.T) {
 		return string(out)
 	}
 	plain := strings.Fields(strings.Split(strings.TrimSpace(get()), "\n")[0])
-	if strings.Join(plain, " ") != "NAME TYPE STATUS PROGRESS AGE" {
+	if strings.Join(plain, " ") != "NAME TYPE STATUS PROGRESS POSITION AGE" {
 		t.Errorf("kubectl get asyncjobs columns: %v", plain)
 	}
 	wide := strings.Split(strings.TrimSpace(get("-o", "wide")), "\n")
-	if got := strings.Join(strings.Fields(wide[0]), " "); got != "NAME TYPE STATUS PROGRESS AGE JOB ATTEMPTS TENANT" {
+	if got := strings.Join(strings.Fields(wide[0]), " "); got != "NAME TYPE STATUS PROGRESS POSITION AGE JOB ATTEMPTS TENANT" {
 		t.Errorf("kubectl get asyncjobs -o wide columns: %s", got)
 	}
-	// NAME TYPE STATUS PROGRESS AGE JOB ATTEMPTS TENANT; this type reports no
-	// progress, which kubectl prints as an empty cell.
+	// NAME TYPE STATUS PROGRESS POSITION AGE JOB ATTEMPTS TENANT; this type
+	// reports no progress and is not queued: kubectl prints empty cells.
 	row := regexp.MustCompile(`^` + id + `\s+` + typeQuick + `\s+Completed\s+\d+[smh]\S*\s+` + id + `\s+1\s+` + tenant + `$`)
 	if !row.MatchString(strings.TrimSpace(wide[1])) {
 		t.Errorf("kubectl get asyncjobs -o wide row:\n%s", wide[1])
