@@ -191,8 +191,8 @@ func (s *Server) stream(c *gin.Context, sub *subscriber, backlog []*jobEvent, de
 
 // lastEventID is the Last-Event-ID a reconnecting client sent, if any.
 func lastEventID(r *http.Request) (string, bool) {
-	v, ok := r.Header[headerLastEventID]
-	if !ok || len(v) == 0 {
+	v := r.Header.Values(headerLastEventID)
+	if len(v) == 0 {
 		return "", false
 	}
 	return v[0], true
