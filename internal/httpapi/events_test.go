@@ -18,11 +18,13 @@ package httpapi
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/testr"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -313,4 +315,25 @@ func TestEventsCloseOnShutdown(t *testing.T) {
 	h.server.CloseStreams()
 	s.expectEnd()
 	h.request(http.MethodGet, "/v1/jobs/"+j.ID+"/events", h.tenantA, nil).expect(t, http.StatusServiceUnavailable)
+}
+
+// TestServeShutdownDoesNotWaitForStreams: Serve's graceful shutdown ends open
+// streams as it starts (a stream never goes idle, so waiting for it would
+// last until the shutdown timeout and fail).
+func TestServeShutdownDoesNotWaitForStreams(t *testing.T) {
+	h := newHarness(t)
+	j := h.submit(h.tenantA, nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	h.must(err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, l, h.server.Handler(), testr.New(t)) }()
+	s := openStreamAt(t, "http://"+l.Addr().String(), "/v1/jobs/"+j.ID+"/events", h.keys[h.tenantA])
+	expectEvent(t, s, string(StatusPending), "")
+	cancel()
+	s.expectEnd()
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v (shutdown waited for the stream)", err)
+	}
 }
