@@ -287,7 +287,7 @@ func TestEventsJobDeleted(t *testing.T) {
 	expectEvent(t, s, string(StatusPending), "")
 	aj := h.kubeJob(h.tenantA, j.ID)
 	h.must(h.env.Client.Delete(context.Background(), aj))
-	if ev := s.nextEvent(); ev.name != eventDeleted && !(ev.name == string(StatusPending) && ev.job(t).Deleting) {
+	if ev := s.nextEvent(); ev.name != eventDeleted && (ev.name != string(StatusPending) || !ev.job(t).Deleting) {
 		t.Fatalf("event %s %s, want deleted", ev.name, ev.data)
 	}
 	for {
