@@ -322,6 +322,13 @@ func (h *hub) close() {
 	}
 }
 
+// isClosed reports whether the hub refuses subscriptions (shutdown).
+func (h *hub) isClosed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
+}
+
 // subscribers counts the live subscriptions.
 func (h *hub) subscribers() int {
 	h.mu.Lock()

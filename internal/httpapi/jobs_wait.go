@@ -36,6 +36,9 @@ func (s *Server) awaitFinished(c *gin.Context, aj *v1alpha1.AsyncJob) (*v1alpha1
 	if wait == 0 {
 		return aj, false
 	}
+	if s.hub.isClosed() {
+		return aj, false // shutting down: answer now, without holding
+	}
 	c.Header(headerPreferenceApplied, "wait="+strconv.Itoa(wait))
 	if aj.Status.State.IsFinished() {
 		return aj, true
@@ -63,8 +66,8 @@ func (s *Server) holdUnchanged(c *gin.Context, aj *v1alpha1.AsyncJob) (*v1alpha1
 	if err != nil {
 		return nil, err
 	}
-	if !etagMatches(inm, cur.etag) {
-		return aj, nil // changed already: answer now
+	if !etagMatches(inm, cur.etag) || s.hub.isClosed() {
+		return aj, nil // changed already, or shutting down: answer now
 	}
 	c.Header(headerPreferenceApplied, "wait="+strconv.Itoa(wait))
 	key := types.NamespacedName{Namespace: aj.Namespace, Name: aj.Name}

@@ -152,6 +152,8 @@ func TestPreferWaitLongPoll(t *testing.T) {
 	var api *countingReader
 	h := newHarness(t, func(cfg *Config) { api = &countingReader{Reader: cfg.APIReader}; cfg.APIReader = api })
 	j := h.submit(h.tenantA, nil)
+	// The cache has it, so the GETs below need no read-through to the API server.
+	h.waitHub(h.server, h.tenantA, j.ID, h.kubeJob(h.tenantA, j.ID).ResourceVersion)
 	path := "/v1/jobs/" + j.ID
 	first := h.request(http.MethodGet, path, h.tenantA, nil).expect(t, http.StatusOK)
 	etag := first.Header.Get("ETag")
