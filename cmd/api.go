@@ -59,6 +59,7 @@ type apiFlags struct {
 	maxUnfinished     int
 	maxBodyBytes      int64
 	workerKeyFile     string
+	eventsHeartbeat   time.Duration
 }
 
 // register defines the api subcommand's own flags on fs.
@@ -74,6 +75,7 @@ func (f *apiFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.rateBurst, "rate-burst", 40, "Burst of requests per tenant above rate-limit.")
 	fs.IntVar(&f.maxUnfinished, "max-unfinished-jobs", 100, "Unfinished jobs a tenant may have at once; 0: no limit.")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "Largest accepted request body.")
+	fs.DurationVar(&f.eventsHeartbeat, "events-heartbeat", httpapi.DefaultEventsHeartbeat, "Time between two heartbeat comments of a server-sent events stream; keep it below the idle timeout of proxies in front of the API.")
 	fs.StringVar(&f.workerKeyFile, "worker-token-key-file", "", "File with the key that signs worker callback tokens (the controller's key); checked at start-up.")
 }
 
@@ -140,9 +142,10 @@ func runAPI(args []string) error {
 		Authenticator: auth, Tenants: tenants,
 		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		MaxUnfinishedJobs: f.maxUnfinished, MaxBodyBytes: f.maxBodyBytes,
-		WorkerTokenKey: workerKey,
-		Ready:          synced.Load,
-		Registerer:     reg, Gatherer: reg,
+		WorkerTokenKey:  workerKey,
+		EventsHeartbeat: f.eventsHeartbeat,
+		Ready:           synced.Load,
+		Registerer:      reg, Gatherer: reg,
 		Log: log,
 	})
 	if err != nil {
