@@ -127,6 +127,8 @@ func (s *subscriber) finish() {
 // the one shared watch (store_events.go): clients never cost an API call.
 type hub struct {
 	mu     sync.Mutex
+	// latest is each job's current state; once out of the history its
+	// data is dropped (see load), so a replica does not hold every job's JSON.
 	latest map[types.NamespacedName]*jobEvent
 	// ring holds the last changes in the order the informer saw them;
 	// every change with rv > coveredAfter is in it.
@@ -140,6 +142,10 @@ type hub struct {
 	// synced reports whether the informer delivered its initial list; before
 	// that a Last-Event-ID cannot be told known.
 	synced func() bool
+	// load renders a job's current state from the cache, for the current
+	// states that no longer keep their JSON (nil: they all keep it). It must
+	// not call the hub.
+	load func(types.NamespacedName) (*jobEvent, bool)
 }
 
 func newHub(history, buffer int) *hub {
@@ -203,7 +209,7 @@ func (h *hub) observe(ev *jobEvent, initial, deleted bool) {
 		delete(h.latest, ev.key)
 		ev.name, ev.deleted = eventDeleted, true
 	} else {
-		if prev != nil && (bytes.Equal(prev.data, ev.data) || (ev.rv != 0 && ev.rv <= prev.rv)) {
+		if prev != nil && (prev.etag == ev.etag || (ev.rv != 0 && ev.rv <= prev.rv)) {
 			return // nothing a client can see changed (a resync, a status write of hidden fields)
 		}
 		switch {
@@ -240,7 +246,15 @@ func (h *hub) remember(ev *jobEvent) {
 	}
 	h.maxRV = max(h.maxRV, ev.rv)
 	if len(h.ring) == h.history {
-		h.coveredAfter = max(h.coveredAfter, h.ring[0].rv)
+		oldest := h.ring[0]
+		h.coveredAfter = max(h.coveredAfter, oldest.rv)
+		if h.load != nil && h.latest[oldest.key] == oldest {
+			// Out of the history, the job's current state need not keep its
+			// JSON: a snapshot renders it again from the cache (load).
+			slim := *oldest
+			slim.data = nil
+			h.latest[oldest.key] = &slim
+		}
 		copy(h.ring, h.ring[1:])
 		h.ring = h.ring[:len(h.ring)-1]
 	}
@@ -275,9 +289,18 @@ func (h *hub) backlogLocked(match func(*jobEvent) bool, lastID string, hasLast b
 		return out
 	}
 	for _, ev := range h.latest {
-		if match(ev) && (!hasLast || !valid || ev.rv > last) {
-			out = append(out, ev.asSnapshot())
+		if !match(ev) || (hasLast && valid && ev.rv <= last) {
+			continue
 		}
+		if ev.data == nil {
+			loaded, ok := h.load(ev.key)
+			if !ok || loaded.tenant == "" {
+				continue // gone meanwhile: its deleted event follows
+			}
+			loaded.terminalRV = ev.terminalRV
+			ev = loaded
+		}
+		out = append(out, ev.asSnapshot())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].rv < out[j].rv })
 	return out

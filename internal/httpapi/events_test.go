@@ -337,3 +337,27 @@ func TestServeShutdownDoesNotWaitForStreams(t *testing.T) {
 		t.Fatalf("Serve: %v (shutdown waited for the stream)", err)
 	}
 }
+
+// TestEventsCurrentStateOutOfHistory: a job whose last change has left the
+// history keeps no JSON in the hub; a stream's current state renders it
+// again from the cache, exactly as GET does.
+func TestEventsCurrentStateOutOfHistory(t *testing.T) {
+	h := newHarness(t, func(cfg *Config) { cfg.EventHistory = 1 })
+	t.Cleanup(h.server.CloseStreams)
+	x := h.submit(h.tenantA, nil)
+	rvX := h.writeStatus(h.tenantA, x.ID, running)
+	y := h.submit(h.tenantA, nil)
+	rvY := h.writeStatus(h.tenantA, y.ID, running) // pushes x's change out
+	if ev, _ := h.server.hub.current(types.NamespacedName{Namespace: h.tenantA, Name: x.ID}); ev.data != nil {
+		t.Fatalf("x's current state still holds its JSON")
+	}
+	s := h.openStream("/v1/jobs/events", h.tenantA)
+	first := expectEvent(t, s, string(StatusRunning), rvX)
+	get := h.request(http.MethodGet, "/v1/jobs/"+x.ID, h.tenantA, nil).expect(t, http.StatusOK)
+	if first.data != string(get.body) {
+		t.Errorf("current state of x is not GET's body:\n%s\n%s", first.data, get.body)
+	}
+	expectEvent(t, s, string(StatusRunning), rvY)
+	one := h.openStream("/v1/jobs/"+x.ID+"/events", h.tenantA)
+	expectEvent(t, one, string(StatusRunning), rvX)
+}

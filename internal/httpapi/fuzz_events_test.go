@@ -23,11 +23,18 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// fuzzHub is a hub that has seen three jobs' histories, with room for fewer
-// events than they made, so some ids are known and some forgotten.
+// fuzzHub is a hub that has seen three jobs' histories, with room for far
+// fewer events than they made, so some ids are known and some forgotten, and
+// one job's current state has left the history (its JSON is loaded again).
 func fuzzHub() *hub {
-	h := newHub(6, 4)
+	h := newHub(2, 4)
 	h.synced = func() bool { return true }
+	// The cache, as load reads it: each job's last state.
+	cache := map[types.NamespacedName]jobEvent{}
+	h.load = func(key types.NamespacedName) (*jobEvent, bool) {
+		ev, ok := cache[key]
+		return &ev, ok
+	}
 	rv := uint64(100)
 	for step := 0; step < 4; step++ {
 		for _, name := range []string{"a", "b", "c"} {
@@ -36,8 +43,11 @@ func fuzzHub() *hub {
 			if step == 0 {
 				status = StatusPending
 			}
-			h.observe(&jobEvent{id: strconv.FormatUint(rv, 10), rv: rv, key: types.NamespacedName{Namespace: "ns", Name: name},
-				tenant: "t", status: status, data: []byte(`{"n":` + strconv.FormatUint(rv, 10) + `}`)}, step == 0, false)
+			data := []byte(`{"n":` + strconv.FormatUint(rv, 10) + `}`)
+			ev := &jobEvent{id: strconv.FormatUint(rv, 10), rv: rv, key: types.NamespacedName{Namespace: "ns", Name: name},
+				tenant: "t", status: status, name: string(status), data: data, etag: etagOf(data)}
+			cache[ev.key] = *ev
+			h.observe(ev, step == 0, false)
 		}
 	}
 	return h
@@ -79,6 +89,9 @@ func FuzzLastEventID(f *testing.F) {
 				}
 				if cur, _ := h.current(ev.key); cur.rv != ev.rv {
 					t.Fatalf("%q: %s at %d, current %d", last, ev.key, ev.rv, cur.rv)
+				}
+				if len(ev.data) == 0 || ev.name != string(ev.status) {
+					t.Fatalf("%q: current state of %s without data or named %q", last, ev.key, ev.name)
 				}
 			}
 			seen[ev.key] = true

@@ -19,6 +19,7 @@ package httpapi
 import (
 	"context"
 
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
@@ -57,6 +58,14 @@ func (s *store) feedHub(informers cache.Informers, h *hub) error {
 	}
 	h.mu.Lock()
 	h.synced = reg.HasSynced
+	h.load = func(key types.NamespacedName) (*jobEvent, bool) {
+		var aj v1alpha1.AsyncJob
+		if err := s.cache.Get(context.Background(), key, &aj); err != nil {
+			return nil, false
+		}
+		ev, err := render(&aj)
+		return ev, err == nil
+	}
 	h.mu.Unlock()
 	return nil
 }
