@@ -126,7 +126,7 @@ func (s *subscriber) finish() {
 // and remembers the last history events for resumes. One per replica, fed by
 // the one shared watch (store_events.go): clients never cost an API call.
 type hub struct {
-	mu     sync.Mutex
+	mu sync.Mutex
 	// latest is each job's current state; once out of the history its
 	// data is dropped (see load), so a replica does not hold every job's JSON.
 	latest map[types.NamespacedName]*jobEvent
