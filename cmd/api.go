@@ -62,6 +62,7 @@ type apiFlags struct {
 	workerKeyFile     string
 	webhookCIDRs      string
 	rotationGrace     time.Duration
+	eventsHeartbeat   time.Duration
 }
 
 // register defines the api subcommand's own flags on fs.
@@ -77,6 +78,7 @@ func (f *apiFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.rateBurst, "rate-burst", 40, "Burst of requests per tenant above rate-limit.")
 	fs.IntVar(&f.maxUnfinished, "max-unfinished-jobs", 100, "Unfinished jobs a tenant may have at once; 0: no limit.")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "Largest accepted request body.")
+	fs.DurationVar(&f.eventsHeartbeat, "events-heartbeat", httpapi.DefaultEventsHeartbeat, "Time between two heartbeat comments of a server-sent events stream; keep it below the idle timeout of proxies in front of the API.")
 	fs.StringVar(&f.workerKeyFile, "worker-token-key-file", "", "File with the key that signs worker callback tokens (the controller's key); checked at start-up.")
 	fs.StringVar(&f.webhookCIDRs, "webhook-allowed-cidrs", "", "Comma-separated CIDRs webhook URLs may name although refused by default (loopback, private, link-local); the same as the controller's.")
 	fs.DurationVar(&f.rotationGrace, "webhook-rotation-grace", webhook.DefaultRotationGrace, "How long a rotated-out webhook signing secret keeps signing.")
@@ -149,10 +151,12 @@ func runAPI(args []string) error {
 		Authenticator: auth, Tenants: tenants,
 		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		MaxUnfinishedJobs: f.maxUnfinished, MaxBodyBytes: f.maxBodyBytes,
-		WorkerTokenKey: workerKey,
-		WebhookPolicy:  policy, WebhookRotationGrace: f.rotationGrace,
-		Ready:      synced.Load,
-		Registerer: reg, Gatherer: reg,
+		WorkerTokenKey:       workerKey,
+		WebhookPolicy:        policy,
+		WebhookRotationGrace: f.rotationGrace,
+		EventsHeartbeat:      f.eventsHeartbeat,
+		Ready:                synced.Load,
+		Registerer:           reg, Gatherer: reg,
 		Log: log,
 	})
 	if err != nil {

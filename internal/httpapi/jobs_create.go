@@ -98,9 +98,17 @@ func (s *Server) createJob(c *gin.Context) error {
 		c.Header("Idempotent-Replayed", "true")
 	}
 	c.Header("Location", jobPath(aj.Name))
+	varyPrefer(c)
+	aj, finished := s.awaitFinished(c, aj)
+	if finished {
+		// Finished within Prefer: wait=N: the answer is the finished job.
+		c.Header("Content-Location", jobPath(aj.Name))
+		s.jobHeaders(c, aj)
+		return writeJSON(c, http.StatusOK, toJob(aj))
+	}
 	c.Header("Retry-After", strconv.Itoa(pollOf(jt.obj)))
 	s.jobHeaders(c, aj)
-	return writeJSON(c, http.StatusAccepted, s.render(ctx, aj))
+	return writeJSON(c, http.StatusAccepted, s.jobView(ctx, aj))
 }
 
 // validateAgainstType adds the type's errors: unknown or not-ready type, and

@@ -169,7 +169,7 @@ func (s *Server) listJobs(c *gin.Context) error {
 			page.NextPageToken = pageToken{Version: pageTokenVersion, Created: last.CreationTimestamp.Unix(), Name: last.Name, Filter: f.fingerprint()}.encode()
 			break
 		}
-		page.Items = append(page.Items, s.render(c.Request.Context(), aj))
+		page.Items = append(page.Items, s.jobView(c.Request.Context(), aj))
 		last = aj
 	}
 	return writeJSON(c, http.StatusOK, page)

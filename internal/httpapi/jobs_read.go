@@ -30,8 +30,13 @@ func (s *Server) getJob(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	varyPrefer(c)
+	// If-None-Match with Prefer: wait=N is a long-poll (jobs_wait.go).
+	if aj, err = s.holdUnchanged(c, aj); err != nil {
+		return err
+	}
 	s.jobHeaders(c, aj)
-	return writeJSON(c, http.StatusOK, s.render(c.Request.Context(), aj))
+	return writeJSON(c, http.StatusOK, s.jobView(c.Request.Context(), aj))
 }
 
 // getResult handles GET /v1/jobs/{id}/result: the result of a completed job,

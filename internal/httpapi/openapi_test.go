@@ -86,26 +86,33 @@ func (d *oasDoc) resolve(obj map[string]any, ptr string) (map[string]any, string
 	return cur.(map[string]any), ptr
 }
 
-// matchPath finds the document's path template for a concrete path.
+// matchPath finds the document's path template for a concrete path; a
+// template with more literal segments wins (OpenAPI 3.1: concrete paths are
+// matched before templated ones, so /v1/jobs/events is not /v1/jobs/{id}).
 func (d *oasDoc) matchPath(path string) (string, bool) {
 	segs := strings.Split(path, "/")
+	best, bestLiterals := "", -1
 	for tmpl := range d.doc["paths"].(map[string]any) {
 		ts := strings.Split(tmpl, "/")
 		if len(ts) != len(segs) {
 			continue
 		}
-		ok := true
+		ok, literals := true, 0
 		for i := range ts {
-			if !strings.HasPrefix(ts[i], "{") && ts[i] != segs[i] {
+			if strings.HasPrefix(ts[i], "{") {
+				continue
+			}
+			if ts[i] != segs[i] {
 				ok = false
 				break
 			}
+			literals++
 		}
-		if ok {
-			return tmpl, true
+		if ok && literals > bestLiterals {
+			best, bestLiterals = tmpl, literals
 		}
 	}
-	return "", false
+	return best, bestLiterals >= 0
 }
 
 func (d *oasDoc) schema(ptr string) (*jsonschema.Schema, error) {
@@ -124,7 +131,7 @@ func (d *oasDoc) schema(ptr string) (*jsonschema.Schema, error) {
 
 // headersWorthDocumenting are the response headers whose presence the document
 // must announce for the status that carries them.
-var headersWorthDocumenting = []string{"Location", "Retry-After", "ETag", "Sunset", "Idempotent-Replayed", "Allow", "WWW-Authenticate", "Accept-Post", "Job-Attempt", "Cache-Control"}
+var headersWorthDocumenting = []string{"Location", "Retry-After", "ETag", "Sunset", "Idempotent-Replayed", "Allow", "WWW-Authenticate", "Accept-Post", "Job-Attempt", "Cache-Control", "Preference-Applied", "Content-Location"}
 
 // check validates one exchange against the document: the operation and status
 // are documented, the body matches the documented schema for its media type,

@@ -18,6 +18,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"time"
 
@@ -186,10 +187,27 @@ func meanOfRecent(runs []run, n int) time.Duration {
 	return sum / time.Duration(len(runs))
 }
 
-// render is the job's representation with what only the store knows: its
+// jobView is the job's representation with what only the store knows: its
 // place in line.
-func (s *Server) render(ctx context.Context, aj *v1alpha1.AsyncJob) Job {
+func (s *Server) jobView(ctx context.Context, aj *v1alpha1.AsyncJob) Job {
 	j := toJob(aj)
 	j.Queue = s.store.queueOf(ctx, aj)
 	return j
+}
+
+// queuedETag is the ETag a GET answers for aj: the hub's (plain), unless the
+// job waits in the built-in queue, whose place in line is not in the hub's
+// events: then the ETag of the whole view, and queued is true, so a held
+// GET wakes at the job's next event and the answer's own ETag decides
+// between 200 and 304.
+func (s *Server) queuedETag(ctx context.Context, aj *v1alpha1.AsyncJob, plain string) (etag string, queued bool, err error) {
+	view := s.jobView(ctx, aj)
+	if view.Queue == nil {
+		return plain, false, nil
+	}
+	data, err := json.Marshal(view)
+	if err != nil {
+		return "", false, err
+	}
+	return etagOf(data), true, nil
 }

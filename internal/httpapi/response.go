@@ -42,8 +42,7 @@ func writeJSON(c *gin.Context, status int, v any) error {
 		c.Data(status, "application/json", body)
 		return nil
 	}
-	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	etag := etagOf(body)
 	c.Header("ETag", etag)
 	if status == http.StatusOK && etagMatches(c.GetHeader("If-None-Match"), etag) {
 		c.Status(http.StatusNotModified)
@@ -51,6 +50,12 @@ func writeJSON(c *gin.Context, status int, v any) error {
 	}
 	c.Data(status, "application/json", body)
 	return nil
+}
+
+// etagOf is the strong ETag of a representation's exact bytes.
+func etagOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }
 
 // etagMatches implements If-None-Match's weak comparison (RFC 9110 13.1.2).

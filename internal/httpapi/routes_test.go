@@ -61,6 +61,8 @@ var routeClasses = map[string]routeClass{
 	"POST /v1/jobs/:id/cancel": {kind: kindClient, jobScoped: true},
 	"GET /v1/jobs/:id/result":  {kind: kindClient, jobScoped: true},
 	"GET /v1/jobs/:id/logs":    {kind: kindClient, jobScoped: true},
+	"GET /v1/jobs/:id/events":  {kind: kindClient, jobScoped: true},
+	"GET /v1/jobs/events":      {kind: kindClient},
 	// The job's own worker token only: no tenant, so nothing tenant-scoped.
 	"POST /v1/jobs/:id/progress": {kind: kindWorker},
 	"PUT /v1/jobs/:id/result":    {kind: kindWorker},

@@ -144,6 +144,11 @@ func serve(ctx context.Context, l net.Listener, h http.Handler, log logr.Logger,
 		MaxHeaderBytes:    maxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Streams and held requests never go idle: end them as shutdown starts,
+	// so it does not wait for them (their clients resume elsewhere).
+	if sc, ok := h.(interface{ CloseStreams() }); ok {
+		srv.RegisterOnShutdown(sc.CloseStreams)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {

@@ -73,6 +73,17 @@ type Config struct {
 	// ProgressInterval is the least time between two writes of one job's
 	// progress (DefaultProgressInterval when 0).
 	ProgressInterval time.Duration
+	// EventsHeartbeat is the time between two comment heartbeats of an SSE
+	// stream (DefaultEventsHeartbeat when 0); EventsRetry the reconnection
+	// delay streams announce (DefaultEventsRetry when 0).
+	EventsHeartbeat time.Duration
+	EventsRetry     time.Duration
+	// EventHistory is how many job changes this replica remembers for
+	// Last-Event-ID resumes (DefaultEventHistory when 0); EventBuffer how many
+	// events may wait for one stream before it is dropped as too slow
+	// (DefaultEventBuffer when 0).
+	EventHistory int
+	EventBuffer  int
 	// Ready reports whether the cache has synced; /readyz answers 503 until then.
 	Ready func() bool
 	// Registerer receives the HTTP metrics; Gatherer serves /metrics.
@@ -96,6 +107,8 @@ type Server struct {
 	engine  *gin.Engine
 	// progress coalesces worker progress reports (progress_coalescer.go).
 	progress *coalescer
+	// hub fans job changes out to event streams and held requests (events_hub.go).
+	hub *hub
 }
 
 // New builds the server and its routes.
@@ -117,6 +130,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.WebhookRotationGrace <= 0 {
 		cfg.WebhookRotationGrace = webhook.DefaultRotationGrace
+
+	}
+	if cfg.EventsHeartbeat <= 0 {
+		cfg.EventsHeartbeat = DefaultEventsHeartbeat
+	}
+	if cfg.EventsRetry <= 0 {
+		cfg.EventsRetry = DefaultEventsRetry
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
@@ -133,11 +153,15 @@ func New(cfg Config) (*Server, error) {
 		cfg:     cfg,
 		store:   newStore(cfg),
 		limiter: newTenantLimiter(cfg.RateLimit, cfg.RateBurst),
+		hub:     newHub(cfg.EventHistory, cfg.EventBuffer),
 	}
 	// An informer cache (every caller but a few tests) also tells the schema
 	// cache which types are gone.
 	if informers, ok := cfg.Cache.(cache.Informers); ok {
 		if err := s.store.forgetDeletedTypes(informers); err != nil {
+			return nil, err
+		}
+		if err := s.store.feedHub(informers, s.hub); err != nil {
 			return nil, err
 		}
 	}
@@ -149,10 +173,26 @@ func New(cfg Config) (*Server, error) {
 // Close writes the progress reports still held for their interval; call it
 // once the HTTP server has stopped (Serve returned). It returns when they are
 // written, or ctx ends.
-func (s *Server) Close(ctx context.Context) { s.progress.Close(ctx) }
+func (s *Server) Close(ctx context.Context) {
+	s.hub.close()
+	s.progress.Close(ctx)
+}
 
-// Handler is the server's http.Handler.
-func (s *Server) Handler() http.Handler { return s.engine }
+// CloseStreams ends every event stream and held request now, and refuses new
+// ones (503): a graceful shutdown must not wait for streams, whose clients
+// resume on another replica. Serve calls it when it starts shutting down.
+func (s *Server) CloseStreams() { s.hub.close() }
+
+// Handler is the server's http.Handler. Serve finds CloseStreams on it.
+func (s *Server) Handler() http.Handler { return apiHandler{Handler: s.engine, s: s} }
+
+// apiHandler is the engine, with the streams Serve must end on shutdown.
+type apiHandler struct {
+	http.Handler
+	s *Server
+}
+
+func (a apiHandler) CloseStreams() { a.s.CloseStreams() }
 
 // MetricsHandler serves the Prometheus metrics (Gatherer). It is not a route
 // of Handler: the api command serves it on its own listener, bound to
@@ -195,6 +235,8 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	v1.POST("/jobs/:id/cancel", handle(s.cancelJob))
 	v1.GET("/jobs/:id/result", handle(s.getResult))
 	v1.GET("/jobs/:id/logs", handle(s.getLogs))
+	v1.GET("/jobs/:id/events", handle(s.getJobEvents))
+	v1.GET("/jobs/events", handle(s.getTenantEvents))
 	v1.GET("/types", handle(s.listTypes))
 	v1.GET("/types/:name", handle(s.getType))
 	// Webhooks (webhook_deliveries.go, webhooks_secret.go).

@@ -43,7 +43,8 @@ type logical struct {
 	jobType  string
 	want     string // the terminal status expected
 	sub      restclient.Submission
-	probe    bool // submitted by the chaos loop to time recovery
+	probe    bool      // submitted by the chaos loop to time recovery
+	hook     *hookSpec // the webhook it is submitted with, or nil
 	final    string
 	finalErr error
 }
@@ -57,12 +58,25 @@ type logical struct {
 // status its type leads to (none lost); the etcd watch, running the whole
 // test, saw exactly one Job created for each AsyncJob (none duplicated);
 // a submission retried across a failure made one job, and replaying it
-// answers the same job. ASYNCJOB_CHAOS_DURATION (default 150s) sets how long
+// answers the same job; every event a job with a webhook subscribes to and
+// went through reached the test's receiver, signed, with one webhook-id
+// (checkWebhooks). ASYNCJOB_CHAOS_DURATION (default 150s) sets how long
 // the chaos lasts.
 func TestChaos(t *testing.T) {
 	duration := envDuration("ASYNCJOB_CHAOS_DURATION", 150*time.Second)
-	e := start(t, stack.Options{})
+	e := start(t, stack.Options{
+		ControllerArgs: []string{webhookAllowLoopback, webhookSchedule},
+		APIArgs:        []string{webhookAllowLoopback},
+	})
 	ctx := context.Background()
+	hooks := startReceiver(t, e)
+	body := func(l *logical) map[string]any {
+		b := submitBody(l.jobType, l.n)
+		if l.hook != nil {
+			b["webhook"] = l.hook.body(hooks.URL())
+		}
+		return b
+	}
 	watch, err := storagewatch.Start(ctx, e.s.Cluster.EtcdURL())
 	if err != nil {
 		t.Fatal(err)
@@ -72,12 +86,12 @@ func TestChaos(t *testing.T) {
 	var mu sync.Mutex
 	var jobs []*logical
 	var reporters progressWorkers
-	submit := func(jobType, want string, probe bool) *logical {
+	submit := func(jobType, want string, probe bool, hook *hookSpec) *logical {
 		mu.Lock()
-		l := &logical{n: len(jobs), jobType: jobType, want: want, probe: probe}
+		l := &logical{n: len(jobs), jobType: jobType, want: want, probe: probe, hook: hook}
 		jobs = append(jobs, l)
 		mu.Unlock()
-		l.sub = restclient.SubmitRetrying(ctx, e.clients, l.n, fmt.Sprintf("chaos-%d-%d", l.n, rand.Int64()), submitBody(jobType, l.n), policy)
+		l.sub = restclient.SubmitRetrying(ctx, e.clients, l.n, fmt.Sprintf("chaos-%d-%d", l.n, rand.Int64()), body(l), policy)
 		if jobType == typeProgress && l.sub.ID != "" {
 			reporters.start(ctx, e, l.sub.ID)
 		}
@@ -85,7 +99,10 @@ func TestChaos(t *testing.T) {
 	}
 
 	// The stream: two submissions a second, one in five of a failing type,
-	// one in ten of a type whose worker reports progress through the API.
+	// one in ten of a type whose worker reports progress through the API;
+	// three in ten with a webhook: one in ten quick jobs with the default
+	// events, one in ten also subscribing to job.running, one in ten failing
+	// jobs with the default events.
 	streamCtx, stopStream := context.WithCancel(ctx)
 	var stream errgroup.Group
 	stream.Go(func() error {
@@ -104,11 +121,18 @@ func TestChaos(t *testing.T) {
 			case i%10 == 2:
 				jobType = typeProgress
 			}
-			stream.Go(func() error { submit(jobType, want, false); return nil })
+			var hook *hookSpec
+			switch i % 10 {
+			case 1, 9:
+				hook = &hookSpec{}
+			case 6:
+				hook = &hookSpec{events: []string{"job.running", "job.completed"}}
+			}
+			stream.Go(func() error { submit(jobType, want, false, hook); return nil })
 		}
 	})
 
-	faults := runFaults(t, e, duration, func() *logical { return submit(typeOK, "COMPLETED", true) })
+	faults := runFaults(t, e, duration, func() *logical { return submit(typeOK, "COMPLETED", true, nil) })
 	stopStream()
 	_ = stream.Wait()
 	t.Logf("chaos over after %d faults; waiting for every job to finish", len(faults))
@@ -116,7 +140,7 @@ func TestChaos(t *testing.T) {
 	// A good client that got no answer comes back later with the same key.
 	for _, l := range jobs {
 		if l.sub.ID == "" && !l.sub.Refused {
-			again := restclient.SubmitRetrying(ctx, e.clients, 0, l.sub.Key, submitBody(l.jobType, l.n), policy)
+			again := restclient.SubmitRetrying(ctx, e.clients, 0, l.sub.Key, body(l), policy)
 			l.sub.Attempts += again.Attempts
 			l.sub.Failures = append(l.sub.Failures, again.Failures...)
 			l.sub.ID, l.sub.Refused = again.ID, again.Refused
@@ -141,7 +165,7 @@ func TestChaos(t *testing.T) {
 	workers := reporters.wait()
 	e.settleProgress(workers)
 
-	f := check(t, e, watch, jobs)
+	f := check(t, e, watch, jobs, body)
 	f.faults = faults
 	f.restarts = e.s.Restarts()
 	f.print(t)
@@ -150,6 +174,14 @@ func TestChaos(t *testing.T) {
 	if p.jobs == 0 || p.held == 0 || p.stored == 0 {
 		t.Errorf("progress: %d jobs reported, %d reports held, %d stored at once: the check needs both kinds", p.jobs, p.held, p.stored)
 	}
+	withHook := map[string][]string{}
+	for _, l := range jobs {
+		if l.hook != nil && l.sub.ID != "" {
+			withHook[l.sub.ID] = l.hook.subscribed()
+		}
+	}
+	w := checkWebhooks(t, e, hooks, withHook)
+	w.print(t.Logf)
 }
 
 // figures is what TestChaos prints and docs/reliability.md quotes.
@@ -165,7 +197,7 @@ type figures struct {
 
 // check verifies the promises over every logical submission and returns the
 // figures; each broken promise fails t with the jobs concerned.
-func check(t *testing.T, e *env, watch *storagewatch.JobCreations, jobs []*logical) *figures {
+func check(t *testing.T, e *env, watch *storagewatch.JobCreations, jobs []*logical, body func(*logical) map[string]any) *figures {
 	t.Helper()
 	ctx := context.Background()
 	f := &figures{submitted: len(jobs), failures: map[string]int{}}
@@ -226,7 +258,7 @@ func check(t *testing.T, e *env, watch *storagewatch.JobCreations, jobs []*logic
 		if rec := seen[aj.UID]; rec.Created != 1 {
 			t.Errorf("retried submission %d: job %s had %d Jobs created", l.n, l.sub.ID, rec.Created)
 		}
-		replay := restclient.SubmitRetrying(ctx, e.clients, l.n+1, l.sub.Key, submitBody(l.jobType, l.n), policy)
+		replay := restclient.SubmitRetrying(ctx, e.clients, l.n+1, l.sub.Key, body(l), policy)
 		if replay.ID != l.sub.ID {
 			t.Errorf("retried submission %d: a replay of key %s answered job %q (%s), want %s", l.n, l.sub.Key, replay.ID, lastOf(replay.Failures), l.sub.ID)
 		}

@@ -86,7 +86,10 @@ func run(m *testing.M) int {
 		RealNodeWorkers: realNode,
 		Tenants:         []string{tenant, otherTenant},
 		// The webhook test's receiver listens on this machine's loopback.
+		// The tests' webhook receivers listen on loopback, which both the API
+		// (at submission) and the controller (at dial time) refuse by default.
 		ControllerArgs: []string{"--webhook-allowed-cidrs=127.0.0.0/8,::1/128"},
+		APIArgs:        []string{"--webhook-allowed-cidrs=127.0.0.0/8,::1/128"},
 		Log:            func(f string, a ...any) { fmt.Printf("e2e: "+f+"\n", a...) },
 	})
 	if err != nil {

@@ -26,16 +26,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/httpapi"
-	"github.com/asyncjob/asyncjob/internal/webhook"
-	"github.com/asyncjob/asyncjob/test/stack"
-	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
 // TestWebhookArrivesAfterTheJobCompletes runs a job with a webhook on the local
@@ -53,13 +47,22 @@ func TestWebhookArrivesAfterTheJobCompletes(t *testing.T) {
 	}))
 	defer rcv.Close()
 
-	// Created as the REST API creates a job with a webhook: in the tenant's
-	// namespace, with its tenant label.
-	aj := wrappers.MakeAsyncJob(uuid.NewString(), stack.Namespace(tenant)).Tenant(tenant).Type(typeQuick).
-		Webhook(rcv.URL + "/hooks/asyncjob").Obj()
-	if err := s.Client.Create(context.Background(), aj); err != nil {
+	// Submitted as a client would, naming its webhook.
+	resp, raw, err := api.Do(context.Background(), http.MethodPost, "/v1/jobs", map[string]any{
+		"type": typeQuick, "parameters": map[string]any{},
+		"webhook": map[string]any{"url": rcv.URL + "/hooks/asyncjob", "events": []string{"job.completed"}},
+	})
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /v1/jobs with a webhook: %v %v %s", err, resp, raw)
+	}
+	var submitted httpapi.Job
+	if err := json.Unmarshal(raw, &submitted); err != nil {
 		t.Fatal(err)
 	}
+	if submitted.Webhook == nil || submitted.Webhook.Status != "pending" {
+		t.Errorf("the submitted job's webhook: %+v, want pending", submitted.Webhook)
+	}
+	id := submitted.ID
 
 	var req *http.Request
 	var body []byte
@@ -70,13 +73,20 @@ func TestWebhookArrivesAfterTheJobCompletes(t *testing.T) {
 		t.Fatal("no webhook within 2 minutes")
 	}
 	// It arrives after the job completed: the REST API says so already.
-	job := api.waitStatus(t, aj.Name, httpapi.StatusCompleted, 30*time.Second)
+	job := api.waitStatus(t, id, httpapi.StatusCompleted, 30*time.Second)
 
-	sec := &corev1.Secret{}
-	if err := s.Client.Get(context.Background(), types.NamespacedName{Namespace: aj.Namespace, Name: webhook.SecretName}, sec); err != nil {
-		t.Fatalf("the tenant's signing secret: %v", err)
+	// The client reads its signing secret from the API, as a receiver's owner would.
+	resp, raw, err = api.Do(context.Background(), http.MethodGet, "/v1/webhooks/secret", nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v1/webhooks/secret: %v %v %s", err, resp, raw)
 	}
-	wh, err := standardwebhooks.NewWebhook(string(sec.Data[webhook.KeyCurrent]))
+	var secret struct {
+		Secret string `json:"secret"`
+	}
+	if err := json.Unmarshal(raw, &secret); err != nil {
+		t.Fatal(err)
+	}
+	wh, err := standardwebhooks.NewWebhook(secret.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +100,7 @@ func TestWebhookArrivesAfterTheJobCompletes(t *testing.T) {
 	if err := json.Unmarshal(body, &p); err != nil {
 		t.Fatalf("payload %s: %v", body, err)
 	}
-	if p.Type != string(asyncjobv1alpha1.WebhookJobCompleted) || p.Data.ID != aj.Name || p.Data.Status != httpapi.StatusCompleted {
+	if p.Type != string(asyncjobv1alpha1.WebhookJobCompleted) || p.Data.ID != id || p.Data.Status != httpapi.StatusCompleted {
 		t.Errorf("payload %s", body)
 	}
 	var res, want map[string]any
@@ -99,6 +109,10 @@ func TestWebhookArrivesAfterTheJobCompletes(t *testing.T) {
 	if string(p.Data.Result) != string(job.Result) || !reflect.DeepEqual(res, want) {
 		t.Errorf("data.result %s, the REST API's %s", p.Data.Result, job.Result)
 	}
+	// The delivery log says delivered, once.
+	api.waitFor(t, id, 30*time.Second, "webhook delivered after 1 attempt", func(j httpapi.Job, found bool) bool {
+		return found && j.Webhook != nil && j.Webhook.Status == "delivered" && j.Webhook.Attempts == 1
+	})
 	select {
 	case r := <-got:
 		t.Errorf("a second request, webhook-id %s (first %s)", r.Header.Get("webhook-id"), req.Header.Get("webhook-id"))
