@@ -104,6 +104,14 @@ func TestIntegrationQueuePositions(t *testing.T) {
 		t.Errorf("estimate without history: %v", j.Queue.EstimatedStartAt)
 	}
 
+	// A long-poll of a waiting job is held (its ETag covers its place in line).
+	first := h.request(http.MethodGet, "/v1/jobs/"+ids[4], h.tenantA, nil).expect(t, http.StatusOK)
+	held := h.request(http.MethodGet, "/v1/jobs/"+ids[4], h.tenantA, nil, "If-None-Match", first.Header.Get("ETag"), "Prefer", "wait=1").
+		expect(t, http.StatusNotModified)
+	if got := held.Header.Get("Preference-Applied"); got != "wait=1" {
+		t.Errorf("held GET of a waiting job: Preference-Applied %q, want wait=1", got)
+	}
+
 	urgent := submit(5).ID
 	expectLine([]string{urgent, ids[2], ids[3], ids[4]})
 
