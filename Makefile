@@ -123,6 +123,10 @@ slow-apiserver: cluster-assets ## A slow kube-apiserver (proxy latency): 503 wit
 outages: cluster-assets ## Every failover and outage test (failover, outage-etcd, outage-apiserver, slow-apiserver), one at a time.
 	$(CHAOS_TEST) '^(TestLeaderFailover|TestEtcdOutage|TestAPIServerOutage|TestSlowAPIServer)$$'
 
+.PHONY: kueue-e2e
+kueue-e2e: cluster-assets ## asyncjob with a real Kueue on a local cluster: a type with spec.kueue, admission, positions from Kueue's visibility API (needs root).
+	go test $(GO_TEST_FLAGS) -v -timeout 30m ./test/kueue/
+
 .PHONY: dev
 dev: ## Run asyncjob on a local cluster: REST API on localhost:8080 with a generated API key; simulated nodes, and as root the real node with a live sample worker. Ctrl-C stops it.
 	@# As root, install what the real node needs, as make e2e does; hack/dev

@@ -1,0 +1,221 @@
+/*
+Copyright 2026 The asyncjob Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package kueue tests asyncjob with a real Kueue (sigs.k8s.io/kueue v0.17.0,
+// built by hack/kueue.sh) on a local cluster of its own: a type with
+// spec.kueue hands its jobs to a LocalQueue, Kueue admits them within its
+// quota, and the REST API reports each waiting job's place in line from
+// Kueue's visibility API.
+package kueue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/httpapi"
+	"github.com/asyncjob/asyncjob/test/localcluster"
+	"github.com/asyncjob/asyncjob/test/restclient"
+	"github.com/asyncjob/asyncjob/test/stack"
+)
+
+const (
+	tenant     = "kq"
+	localQueue = "conversions"
+	typeName   = "kueue-convert"
+	quota      = 2 // one-CPU jobs Kueue admits at once
+	submitted  = 5
+)
+
+// TestKueueAdmission: five submissions to a type queued by Kueue with room
+// for two: two run, three are PENDING waiting for Kueue admission with
+// positions 1, 2, 3 from the visibility API, never more than two run at
+// once, and all five complete.
+func TestKueueAdmission(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped under -short: starts a local cluster with Kueue")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("Kueue reads its certificates from fixed paths under / here (see localcluster.startKueue): needs root")
+	}
+	ctrllog.SetLogger(logr.Discard())
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	defer cancel()
+	s, err := stack.Start(ctx, stack.Options{
+		Cluster: localcluster.Options{SimulatedNodes: 1, Kueue: true},
+		Tenants: []string{tenant},
+		Log:     t.Logf,
+	})
+	if err != nil {
+		t.Fatalf("starting the stack: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(s.Cluster.LogTails(6000))
+			for _, name := range []string{"controller.log", "api.log"} {
+				if raw, err := os.ReadFile(s.Dir() + "/" + name); err == nil {
+					if len(raw) > 6000 {
+						raw = raw[len(raw)-6000:]
+					}
+					t.Logf("--- end of %s ---\n%s", name, raw)
+				}
+			}
+		}
+		if err := s.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	ns := stack.Namespace(tenant)
+	if err := s.Cluster.CreateKueueQueue(ctx, ns, localQueue, "two-cpus", fmt.Sprint(quota)); err != nil {
+		t.Fatal(err)
+	}
+	jt := stack.SimulatedType(typeName, localcluster.PodBehavior{RunFor: 15 * time.Second, Quick: true}, asyncjobv1alpha1.JobLimits{})
+	jt.Spec.Kueue = &asyncjobv1alpha1.KueueQueue{LocalQueue: localQueue}
+	// Kueue counts what pods request against the ClusterQueue's quota.
+	jt.Spec.Template.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+	if err := s.Client.Create(ctx, jt); err != nil {
+		t.Fatal(err)
+	}
+	api := restclient.Client{Base: s.APIURL, Key: s.APIKeys[tenant], HTTP: &http.Client{Timeout: 30 * time.Second}}
+	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		resp, _, err := api.Do(ctx, http.MethodGet, "/v1/types/"+typeName, nil)
+		return err == nil && resp.StatusCode == http.StatusOK, nil
+	}); err != nil {
+		t.Fatalf("type %s never became submittable: %v", typeName, err)
+	}
+
+	ids := make([]string, submitted)
+	for i := range ids {
+		resp, raw, err := api.Do(ctx, http.MethodPost, "/v1/jobs", map[string]any{"type": typeName, "parameters": map[string]any{}})
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST /v1/jobs: %v %s", err, raw)
+		}
+		var job httpapi.Job
+		if err := json.Unmarshal(raw, &job); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = job.ID
+		// Kueue orders by creation time, to the second: one a second keeps
+		// the queue's order the submission order.
+		time.Sleep(1100 * time.Millisecond)
+	}
+
+	get := func(ctx context.Context, id string) (httpapi.Job, error) {
+		var job httpapi.Job
+		resp, raw, err := api.Do(ctx, http.MethodGet, "/v1/jobs/"+id, nil)
+		if err != nil {
+			return job, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return job, fmt.Errorf("GET %s: %d %s", id, resp.StatusCode, raw)
+		}
+		return job, json.Unmarshal(raw, &job)
+	}
+	// Two run, three wait in order with their places from Kueue.
+	var last string
+	err = wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+		jobs := make([]httpapi.Job, submitted)
+		running := 0
+		for i, id := range ids {
+			j, err := get(ctx, id)
+			if err != nil {
+				return false, err
+			}
+			jobs[i] = j
+			if j.Status == httpapi.StatusRunning {
+				running++
+			}
+		}
+		if running > quota {
+			return false, fmt.Errorf("%d jobs RUNNING with room for %d", running, quota)
+		}
+		last = ""
+		for i, j := range jobs {
+			last += fmt.Sprintf("[%d %s queue=%+v] ", i, j.Status, j.Queue)
+		}
+		for i := range quota {
+			if jobs[i].Status != httpapi.StatusRunning || jobs[i].Queue != nil {
+				return false, nil
+			}
+		}
+		for i := quota; i < submitted; i++ {
+			q := jobs[i].Queue
+			if jobs[i].Status != httpapi.StatusPending || q == nil {
+				return false, nil
+			}
+			if q.Name != localQueue || q.Position != i-quota+1 || q.Ahead != i-quota {
+				return false, fmt.Errorf("job %d (submitted %d.) has queue %+v, want %s position %d ahead %d", i, i+1, *q, localQueue, i-quota+1, i-quota)
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("two RUNNING and three PENDING with positions 1..3: %v; last seen: %s", err, last)
+	}
+	// The waiting ones say why they wait.
+	for _, id := range ids[quota:] {
+		aj := &asyncjobv1alpha1.AsyncJob{}
+		if err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: id}, aj); err != nil {
+			t.Fatal(err)
+		}
+		c := meta.FindStatusCondition(aj.Status.Conditions, asyncjobv1alpha1.ConditionRunning)
+		if c == nil || c.Reason != asyncjobv1alpha1.ReasonWaitingForKueue || c.Message != "waiting for Kueue admission" {
+			t.Errorf("job %s: Running condition %+v, want WaitingForKueue, waiting for Kueue admission", id, c)
+		}
+	}
+
+	// All complete, never more than two running at once.
+	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 5*time.Minute, true, func(ctx context.Context) (bool, error) {
+		done, running := 0, 0
+		last = ""
+		for _, id := range ids {
+			j, err := get(ctx, id)
+			if err != nil {
+				return false, err
+			}
+			last += string(j.Status) + " "
+			switch j.Status {
+			case httpapi.StatusCompleted:
+				done++
+			case httpapi.StatusRunning:
+				running++
+			case httpapi.StatusPending:
+			default:
+				return false, fmt.Errorf("job %s is %s", id, j.Status)
+			}
+		}
+		if running > quota {
+			return false, fmt.Errorf("%d jobs RUNNING with room for %d", running, quota)
+		}
+		return done == submitted, nil
+	})
+	if err != nil {
+		t.Fatalf("all five COMPLETED: %v; last seen: %s", err, last)
+	}
+}
