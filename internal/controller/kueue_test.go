@@ -55,7 +55,9 @@ func TestBuildJobKueue(t *testing.T) {
 }
 
 func TestDeriveStatusKueue(t *testing.T) {
-	kueueJob := func() *wrappers.JobWrapper { return statusJob().Label(asyncjobv1alpha1.LabelKueueQueueName, "batch").Suspend() }
+	kueueJob := func() *wrappers.JobWrapper {
+		return statusJob().Label(asyncjobv1alpha1.LabelKueueQueueName, "batch").Suspend()
+	}
 	preempted := &metav1.Condition{Type: "Preempted", Status: metav1.ConditionTrue, Reason: "InClusterQueue",
 		Message: "Preempted to accommodate a workload due to prioritization in the ClusterQueue"}
 	evicted := &metav1.Condition{Type: "Evicted", Status: metav1.ConditionTrue, Reason: "PodsReadyTimeout", Message: "Exceeded the PodsReady timeout"}

@@ -18,12 +18,12 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	visibilityv1beta2 "sigs.k8s.io/kueue/apis/visibility/v1beta2"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -120,21 +120,27 @@ func (q *kueueQueues) pending(ctx context.Context, s *store, ns, lq string) (map
 	return e.jobs, e.ok
 }
 
-// readPendingWorkloads calls the visibility API once. Its LocalQueue kind is
-// not in Kueue's Go scheme, so the call is made unstructured.
+// restClienter is what the logs client (a clientset's CoreV1, NewLogClient)
+// also is: its REST client reaches any path of the API server.
+type restClienter interface{ RESTClient() rest.Interface }
+
+// readPendingWorkloads calls the visibility API once, by path: it serves only
+// the pendingworkloads subresource, so discovery maps no kind to it and a
+// controller-runtime client cannot name it.
 func (s *store) readPendingWorkloads(ctx context.Context, ns, lq string) (map[string]int32, bool) {
+	rc, ok := s.logs.(restClienter)
+	if !ok {
+		return nil, false
+	}
 	ctx, cancel := context.WithTimeout(ctx, kueueCallTimeout)
 	defer cancel()
-	queue := &unstructured.Unstructured{}
-	queue.SetGroupVersionKind(visibilityv1beta2.GroupVersion.WithKind("LocalQueue"))
-	queue.SetNamespace(ns)
-	queue.SetName(lq)
-	out := &unstructured.Unstructured{}
-	if err := s.writer.SubResource("pendingworkloads").Get(ctx, queue, out); err != nil {
+	raw, err := rc.RESTClient().Get().AbsPath("/apis", visibilityv1beta2.GroupVersion.Group, visibilityv1beta2.GroupVersion.Version,
+		"namespaces", ns, "localqueues", lq, "pendingworkloads").DoRaw(ctx)
+	if err != nil {
 		return nil, false
 	}
 	summary := &visibilityv1beta2.PendingWorkloadsSummary{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(out.Object, summary); err != nil {
+	if err := json.Unmarshal(raw, summary); err != nil {
 		return nil, false
 	}
 	jobs := make(map[string]int32, len(summary.Items))

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,22 +76,7 @@ func TestKueueAdmission(t *testing.T) {
 	if err != nil {
 		t.Fatalf("starting the stack: %v", err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(s.Cluster.LogTails(6000))
-			for _, name := range []string{"controller.log", "api.log"} {
-				if raw, err := os.ReadFile(s.Dir() + "/" + name); err == nil {
-					if len(raw) > 6000 {
-						raw = raw[len(raw)-6000:]
-					}
-					t.Logf("--- end of %s ---\n%s", name, raw)
-				}
-			}
-		}
-		if err := s.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	t.Cleanup(func() { stopStack(t, s) })
 	ns := stack.Namespace(tenant)
 	if err := s.Cluster.CreateKueueQueue(ctx, ns, localQueue, "two-cpus", fmt.Sprint(quota)); err != nil {
 		t.Fatal(err)
@@ -137,43 +123,29 @@ func TestKueueAdmission(t *testing.T) {
 		}
 		return job, json.Unmarshal(raw, &job)
 	}
-	// Two run, three wait in order with their places from Kueue.
-	var last string
-	err = wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
-		jobs := make([]httpapi.Job, submitted)
-		running := 0
+	readAll := func(ctx context.Context) ([]httpapi.Job, error) {
+		jobs := make([]httpapi.Job, len(ids))
 		for i, id := range ids {
 			j, err := get(ctx, id)
 			if err != nil {
-				return false, err
+				return nil, err
 			}
 			jobs[i] = j
-			if j.Status == httpapi.StatusRunning {
-				running++
-			}
 		}
-		if running > quota {
-			return false, fmt.Errorf("%d jobs RUNNING with room for %d", running, quota)
+		return jobs, nil
+	}
+	// Two run, three wait in order with their places from Kueue.
+	var last string
+	err = wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+		jobs, err := readAll(ctx)
+		if err != nil {
+			return false, err
 		}
-		last = ""
-		for i, j := range jobs {
-			last += fmt.Sprintf("[%d %s queue=%+v] ", i, j.Status, j.Queue)
+		if seen := describe(jobs); seen != last {
+			last = seen
+			t.Logf("jobs: %s", seen)
 		}
-		for i := range quota {
-			if jobs[i].Status != httpapi.StatusRunning || jobs[i].Queue != nil {
-				return false, nil
-			}
-		}
-		for i := quota; i < submitted; i++ {
-			q := jobs[i].Queue
-			if jobs[i].Status != httpapi.StatusPending || q == nil {
-				return false, nil
-			}
-			if q.Name != localQueue || q.Position != i-quota+1 || q.Ahead != i-quota {
-				return false, fmt.Errorf("job %d (submitted %d.) has queue %+v, want %s position %d ahead %d", i, i+1, *q, localQueue, i-quota+1, i-quota)
-			}
-		}
-		return true, nil
+		return waitingInOrder(jobs)
 	})
 	if err != nil {
 		t.Fatalf("two RUNNING and three PENDING with positions 1..3: %v; last seen: %s", err, last)
@@ -192,30 +164,105 @@ func TestKueueAdmission(t *testing.T) {
 
 	// All complete, never more than two running at once.
 	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 5*time.Minute, true, func(ctx context.Context) (bool, error) {
-		done, running := 0, 0
-		last = ""
-		for _, id := range ids {
-			j, err := get(ctx, id)
-			if err != nil {
-				return false, err
-			}
-			last += string(j.Status) + " "
-			switch j.Status {
-			case httpapi.StatusCompleted:
-				done++
-			case httpapi.StatusRunning:
-				running++
-			case httpapi.StatusPending:
-			default:
-				return false, fmt.Errorf("job %s is %s", id, j.Status)
-			}
+		jobs, err := readAll(ctx)
+		if err != nil {
+			return false, err
 		}
-		if running > quota {
-			return false, fmt.Errorf("%d jobs RUNNING with room for %d", running, quota)
-		}
-		return done == submitted, nil
+		last = describe(jobs)
+		return allCompleted(jobs)
 	})
 	if err != nil {
 		t.Fatalf("all five COMPLETED: %v; last seen: %s", err, last)
+	}
+}
+
+// describe is one line of the jobs' states and places, for the test's log.
+func describe(jobs []httpapi.Job) string {
+	var b strings.Builder
+	for i, j := range jobs {
+		fmt.Fprintf(&b, "[%d %s", i, j.Status)
+		if j.Queue != nil {
+			fmt.Fprintf(&b, " %s #%d ahead %d", j.Queue.Name, j.Queue.Position, j.Queue.Ahead)
+		}
+		b.WriteString("] ")
+	}
+	return b.String()
+}
+
+// tooManyRunning reports more RUNNING jobs than the quota admits.
+func tooManyRunning(jobs []httpapi.Job) error {
+	n := 0
+	for _, j := range jobs {
+		if j.Status == httpapi.StatusRunning {
+			n++
+		}
+	}
+	if n > quota {
+		return fmt.Errorf("%d jobs RUNNING with room for %d", n, quota)
+	}
+	return nil
+}
+
+// waitingInOrder: the first quota jobs RUNNING without a place in line, the
+// others PENDING at positions 1, 2, ... in submission order.
+func waitingInOrder(jobs []httpapi.Job) (bool, error) {
+	if err := tooManyRunning(jobs); err != nil {
+		return false, err
+	}
+	for i, j := range jobs {
+		if j.Status != httpapi.StatusPending && j.Status != httpapi.StatusRunning {
+			return false, fmt.Errorf("job %d is %s before the others were seen waiting", i, j.Status)
+		}
+	}
+	for i := range quota {
+		if jobs[i].Status != httpapi.StatusRunning || jobs[i].Queue != nil {
+			return false, nil
+		}
+	}
+	for i := quota; i < len(jobs); i++ {
+		q := jobs[i].Queue
+		if jobs[i].Status != httpapi.StatusPending || q == nil {
+			return false, nil
+		}
+		if q.Name != localQueue || q.Position != i-quota+1 || q.Ahead != i-quota {
+			return false, fmt.Errorf("job %d has queue %+v, want %s position %d ahead %d", i, *q, localQueue, i-quota+1, i-quota)
+		}
+	}
+	return true, nil
+}
+
+// allCompleted: every job COMPLETED; none failed or cancelled on the way.
+func allCompleted(jobs []httpapi.Job) (bool, error) {
+	if err := tooManyRunning(jobs); err != nil {
+		return false, err
+	}
+	done := 0
+	for i, j := range jobs {
+		switch j.Status {
+		case httpapi.StatusCompleted:
+			done++
+		case httpapi.StatusRunning, httpapi.StatusPending:
+		default:
+			return false, fmt.Errorf("job %d is %s", i, j.Status)
+		}
+	}
+	return done == len(jobs), nil
+}
+
+// stopStack stops the stack, after printing its components' logs if the test failed.
+func stopStack(t *testing.T, s *stack.Stack) {
+	if t.Failed() {
+		t.Log(s.Cluster.LogTails(6000))
+		for _, name := range []string{"controller.log", "api.log"} {
+			if raw, err := os.ReadFile(s.Dir() + "/" + name); err == nil {
+				if len(raw) > 6000 {
+					raw = raw[len(raw)-6000:]
+				}
+				t.Logf("--- end of %s ---\n%s", name, raw)
+			}
+		}
+	}
+	if err := s.Stop(); err != nil {
+		t.Error(err)
 	}
 }

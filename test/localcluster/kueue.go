@@ -38,7 +38,6 @@ import (
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -67,14 +66,14 @@ const kueueAPIService = "v1beta2.visibility.kueue.x-k8s.io"
 // address (an EndpointSlice may not point at loopback).
 func (c *Cluster) startKueue(ctx context.Context, bin string) error {
 	if os.Geteuid() != 0 {
-		return errors.New("Kueue needs root here: it reads its visibility and metrics certificates from /visibility and /etc/kueue")
+		return errors.New("kueue needs root here: it reads its visibility and metrics certificates from /visibility and /etc/kueue")
 	}
 	crdDir, err := runScript(ctx, "kueue.sh", "--crds")
 	if err != nil {
 		return err
 	}
 	if err := c.applyKueueCRDs(ctx, crdDir); err != nil {
-		return fmt.Errorf("Kueue's CRDs: %w", err)
+		return fmt.Errorf("kueue's CRDs: %w", err)
 	}
 	ip := c.hostIP
 	if ip == "" {
@@ -153,10 +152,10 @@ integrations:
 		return err
 	}
 	if err := c.registerKueueWebhooks(ctx, cs, webhookPort); err != nil {
-		return fmt.Errorf("Kueue's webhooks: %w", err)
+		return fmt.Errorf("kueue's webhooks: %w", err)
 	}
 	if err := c.registerKueueVisibility(ctx, cs, ip, visibilityPort); err != nil {
-		return fmt.Errorf("Kueue's visibility API: %w", err)
+		return fmt.Errorf("kueue's visibility API: %w", err)
 	}
 	return WaitReady(ctx, p, 2*time.Minute, c.kueueVisibilityAvailable)
 }
@@ -340,19 +339,14 @@ func (c *Cluster) registerKueueVisibility(ctx context.Context, cs kubernetes.Int
 	if err != nil {
 		return err
 	}
-	apiService := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiregistration.k8s.io/v1",
-		"kind":       "APIService",
-		"metadata":   map[string]any{"name": kueueAPIService},
-		"spec": map[string]any{
-			"group":                 "visibility.kueue.x-k8s.io",
-			"version":               "v1beta2",
-			"groupPriorityMinimum":  int64(100),
-			"versionPriority":       int64(100),
-			"insecureSkipTLSVerify": true,
-			"service":               map[string]any{"name": name, "namespace": KueueNamespace, "port": int64(443)},
-		},
-	}}
+	apiService := object("apiregistration.k8s.io/v1", "APIService", "", kueueAPIService, map[string]any{
+		"group":                 "visibility.kueue.x-k8s.io",
+		"version":               "v1beta2",
+		"groupPriorityMinimum":  int64(100),
+		"versionPriority":       int64(100),
+		"insecureSkipTLSVerify": true,
+		"service":               map[string]any{"name": name, "namespace": KueueNamespace, "port": int64(443)},
+	})
 	_, err = dyn.Resource(apiServicesResource).Create(ctx, apiService, metav1.CreateOptions{})
 	return err
 }

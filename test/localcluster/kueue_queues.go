@@ -44,46 +44,33 @@ func (c *Cluster) CreateKueueQueue(ctx context.Context, ns, localQueue, clusterQ
 	if err != nil {
 		return err
 	}
-	objects := []struct {
-		resource string
-		ns       string
-		obj      map[string]any
-	}{
-		{"resourceflavors", "", map[string]any{
-			"kind": "ResourceFlavor", "metadata": map[string]any{"name": KueueFlavor},
-		}},
-		{"clusterqueues", "", map[string]any{
-			"kind":     "ClusterQueue",
-			"metadata": map[string]any{"name": clusterQueue},
-			"spec": map[string]any{
-				"namespaceSelector": map[string]any{},
-				// Strict FIFO: the order the visibility API reports is the order
-				// of admission.
-				"queueingStrategy": "StrictFIFO",
-				"resourceGroups": []any{map[string]any{
-					"coveredResources": []any{"cpu"},
-					"flavors": []any{map[string]any{
-						"name":      KueueFlavor,
-						"resources": []any{map[string]any{"name": "cpu", "nominalQuota": cpus}},
-					}},
-				}},
-			},
-		}},
-		{"localqueues", ns, map[string]any{
-			"kind":     "LocalQueue",
-			"metadata": map[string]any{"name": localQueue, "namespace": ns},
-			"spec":     map[string]any{"clusterQueue": clusterQueue},
+	clusterQueueSpec := map[string]any{
+		"namespaceSelector": map[string]any{},
+		// Strict FIFO: the order the visibility API reports is the order
+		// of admission.
+		"queueingStrategy": "StrictFIFO",
+		"resourceGroups": []any{map[string]any{
+			"coveredResources": []any{"cpu"},
+			"flavors": []any{named(KueueFlavor, map[string]any{
+				"resources": []any{named("cpu", map[string]any{"nominalQuota": cpus})},
+			})},
 		}},
 	}
+	objects := []struct {
+		resource string
+		obj      *unstructured.Unstructured
+	}{
+		{"resourceflavors", object(kueueGV.String(), "ResourceFlavor", "", KueueFlavor, nil)},
+		{"clusterqueues", object(kueueGV.String(), "ClusterQueue", "", clusterQueue, clusterQueueSpec)},
+		{"localqueues", object(kueueGV.String(), "LocalQueue", ns, localQueue, map[string]any{"clusterQueue": clusterQueue})},
+	}
 	for _, o := range objects {
-		o.obj["apiVersion"] = kueueGV.String()
-		u := &unstructured.Unstructured{Object: o.obj}
 		var ri dynamic.ResourceInterface = dyn.Resource(kueueGV.WithResource(o.resource))
-		if o.ns != "" {
-			ri = dyn.Resource(kueueGV.WithResource(o.resource)).Namespace(o.ns)
+		if o.obj.GetNamespace() != "" {
+			ri = dyn.Resource(kueueGV.WithResource(o.resource)).Namespace(o.obj.GetNamespace())
 		}
-		if _, err := ri.Create(ctx, u, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("%s %s: %w", o.obj["kind"], u.GetName(), err)
+		if _, err := ri.Create(ctx, o.obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("%s %s: %w", o.obj.GetKind(), o.obj.GetName(), err)
 		}
 	}
 	return nil
@@ -102,4 +89,23 @@ func KueuePendingWorkloads(ctx context.Context, cs kubernetes.Interface, ns, loc
 		return nil, err
 	}
 	return summary, nil
+}
+
+// object is an unstructured object of apiVersion and kind with spec (nil: none).
+func object(apiVersion, kind, ns, name string, spec map[string]any) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	u.SetNamespace(ns)
+	u.SetName(name)
+	if spec != nil {
+		u.Object["spec"] = spec
+	}
+	return u
+}
+
+// named is m with its "name".
+func named(name string, m map[string]any) map[string]any {
+	m["name"] = name
+	return m
 }

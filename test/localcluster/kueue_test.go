@@ -83,23 +83,7 @@ func TestKueue(t *testing.T) {
 	}
 
 	// Two admitted (unsuspended, running), two pending with positions 0 and 1.
-	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, eventually, true, func(ctx context.Context) (bool, error) {
-		jobs, err := cs.BatchV1().Jobs(ns.Name).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return false, err
-		}
-		running := 0
-		for _, j := range jobs.Items {
-			if j.Spec.Suspend == nil || !*j.Spec.Suspend {
-				running++
-			}
-		}
-		if running > 2 {
-			return false, fmt.Errorf("%d Jobs unsuspended with a quota of 2", running)
-		}
-		return running == 2, nil
-	})
-	if err != nil {
+	if err := waitAdmitted(ctx, cs, ns.Name, 2); err != nil {
 		t.Fatalf("two Jobs admitted: %v", err)
 	}
 	for _, name := range []string{"job-0", "job-1"} {
@@ -128,8 +112,7 @@ func TestKueue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pendingworkloads should list job-2 at 0 and job-3 at 1; last: %s", last)
 	}
-	// No Job was created unlabelled-and-suspended by accident: batch/v1's own
-	// fields say what Kueue did.
+	// Still waiting: Kueue admits nothing beyond the quota.
 	j, err := cs.BatchV1().Jobs(ns.Name).Get(ctx, "job-3", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -137,4 +120,25 @@ func TestKueue(t *testing.T) {
 	if j.Spec.Suspend == nil || !*j.Spec.Suspend {
 		t.Fatalf("job-3 runs beyond the quota: %+v", j.Status)
 	}
+}
+
+// waitAdmitted waits until exactly n Jobs in ns are unsuspended, failing
+// as soon as more are.
+func waitAdmitted(ctx context.Context, cs kubernetes.Interface, ns string, n int) error {
+	return wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, eventually, true, func(ctx context.Context) (bool, error) {
+		jobs, err := cs.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		admitted := 0
+		for _, j := range jobs.Items {
+			if j.Spec.Suspend == nil || !*j.Spec.Suspend {
+				admitted++
+			}
+		}
+		if admitted > n {
+			return false, fmt.Errorf("%d Jobs unsuspended with a quota of %d", admitted, n)
+		}
+		return admitted == n, nil
+	})
 }
