@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/ptr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -54,75 +56,125 @@ const (
 	submitted  = 5
 )
 
-// TestKueueAdmission: five submissions to a type queued by Kueue with room
-// for two: two run, three are PENDING waiting for Kueue admission with
-// positions 1, 2, 3 from the visibility API, never more than two run at
-// once, and all five complete.
-func TestKueueAdmission(t *testing.T) {
+var shared struct {
+	once  sync.Once
+	stack *stack.Stack
+	err   error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.stack != nil {
+		if err := shared.stack.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the stack:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// sharedStack starts one stack, with Kueue, for the package's tests; each
+// test uses its own queues and types.
+func sharedStack(t *testing.T) (*stack.Stack, restclient.Client) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("skipped under -short: starts a local cluster with Kueue")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("Kueue reads its certificates from fixed paths under / here (see localcluster.startKueue): needs root")
 	}
-	ctrllog.SetLogger(logr.Discard())
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{
-		Cluster: localcluster.Options{SimulatedNodes: 1, Kueue: true},
-		Tenants: []string{tenant},
-		Log:     t.Logf,
+	shared.once.Do(func() {
+		ctrllog.SetLogger(logr.Discard())
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute) // a cold cache builds binaries
+		defer cancel()
+		shared.stack, shared.err = stack.Start(ctx, stack.Options{
+			Cluster: localcluster.Options{SimulatedNodes: 1, Kueue: true},
+			Tenants: []string{tenant},
+			Log:     func(f string, a ...any) { fmt.Printf("kueue: "+f+"\n", a...) },
+		})
 	})
-	if err != nil {
-		t.Fatalf("starting the stack: %v", err)
+	if shared.err != nil {
+		t.Fatalf("starting the stack: %v", shared.err)
 	}
-	t.Cleanup(func() { stopStack(t, s) })
+	s := shared.stack
+	t.Cleanup(func() { dumpOnFailure(t, s) })
+	return s, restclient.Client{Base: s.APIURL, Key: s.APIKeys[tenant], HTTP: &http.Client{Timeout: 30 * time.Second}}
+}
+
+func waitSubmittable(ctx context.Context, t *testing.T, api restclient.Client, jobType string) {
+	t.Helper()
+	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		resp, _, err := api.Do(ctx, http.MethodGet, "/v1/types/"+jobType, nil)
+		return err == nil && resp.StatusCode == http.StatusOK, nil
+	}); err != nil {
+		t.Fatalf("type %s never became submittable: %v", jobType, err)
+	}
+}
+
+// submit POSTs a job of jobType and returns its id.
+func submit(ctx context.Context, t *testing.T, api restclient.Client, jobType string) string {
+	t.Helper()
+	resp, raw, err := api.Do(ctx, http.MethodPost, "/v1/jobs", map[string]any{"type": jobType, "parameters": map[string]any{}})
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /v1/jobs: %v %s", err, raw)
+	}
+	var job httpapi.Job
+	if err := json.Unmarshal(raw, &job); err != nil {
+		t.Fatal(err)
+	}
+	return job.ID
+}
+
+func getJob(ctx context.Context, api restclient.Client, id string) (httpapi.Job, error) {
+	var job httpapi.Job
+	resp, raw, err := api.Do(ctx, http.MethodGet, "/v1/jobs/"+id, nil)
+	if err != nil {
+		return job, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return job, fmt.Errorf("GET %s: %d %s", id, resp.StatusCode, raw)
+	}
+	return job, json.Unmarshal(raw, &job)
+}
+
+// kueueType is a simulated type queued by Kueue's localQueue, each pod
+// requesting one CPU (what Kueue counts against the quota).
+func kueueType(name, localQueue string, b localcluster.PodBehavior) *asyncjobv1alpha1.AsyncJobType {
+	jt := stack.SimulatedType(name, b, asyncjobv1alpha1.JobLimits{})
+	jt.Spec.Kueue = &asyncjobv1alpha1.KueueQueue{LocalQueue: localQueue}
+	jt.Spec.Template.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+	// A short grace period: kwok removes a deleted pod before it ends.
+	jt.Spec.Template.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To[int64](1)
+	return jt
+}
+
+// TestKueueAdmission: five submissions to a type queued by Kueue with room
+// for two: two run, three are PENDING waiting for Kueue admission with
+// positions 1, 2, 3 from the visibility API, never more than two run at
+// once, and all five complete.
+func TestKueueAdmission(t *testing.T) {
+	s, api := sharedStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
 	ns := stack.Namespace(tenant)
 	if err := s.Cluster.CreateKueueQueue(ctx, ns, localQueue, "two-cpus", fmt.Sprint(quota)); err != nil {
 		t.Fatal(err)
 	}
-	jt := stack.SimulatedType(typeName, localcluster.PodBehavior{RunFor: 15 * time.Second, Quick: true}, asyncjobv1alpha1.JobLimits{})
-	jt.Spec.Kueue = &asyncjobv1alpha1.KueueQueue{LocalQueue: localQueue}
-	// Kueue counts what pods request against the ClusterQueue's quota.
-	jt.Spec.Template.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+	jt := kueueType(typeName, localQueue, localcluster.PodBehavior{RunFor: 15 * time.Second, Quick: true})
 	if err := s.Client.Create(ctx, jt); err != nil {
 		t.Fatal(err)
 	}
-	api := restclient.Client{Base: s.APIURL, Key: s.APIKeys[tenant], HTTP: &http.Client{Timeout: 30 * time.Second}}
-	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		resp, _, err := api.Do(ctx, http.MethodGet, "/v1/types/"+typeName, nil)
-		return err == nil && resp.StatusCode == http.StatusOK, nil
-	}); err != nil {
-		t.Fatalf("type %s never became submittable: %v", typeName, err)
-	}
+	waitSubmittable(ctx, t, api, typeName)
 
 	ids := make([]string, submitted)
 	for i := range ids {
-		resp, raw, err := api.Do(ctx, http.MethodPost, "/v1/jobs", map[string]any{"type": typeName, "parameters": map[string]any{}})
-		if err != nil || resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("POST /v1/jobs: %v %s", err, raw)
-		}
-		var job httpapi.Job
-		if err := json.Unmarshal(raw, &job); err != nil {
-			t.Fatal(err)
-		}
-		ids[i] = job.ID
+		ids[i] = submit(ctx, t, api, typeName)
 		// Kueue orders by creation time, to the second: one a second keeps
 		// the queue's order the submission order.
 		time.Sleep(1100 * time.Millisecond)
 	}
 
-	get := func(ctx context.Context, id string) (httpapi.Job, error) {
-		var job httpapi.Job
-		resp, raw, err := api.Do(ctx, http.MethodGet, "/v1/jobs/"+id, nil)
-		if err != nil {
-			return job, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return job, fmt.Errorf("GET %s: %d %s", id, resp.StatusCode, raw)
-		}
-		return job, json.Unmarshal(raw, &job)
-	}
+	get := func(ctx context.Context, id string) (httpapi.Job, error) { return getJob(ctx, api, id) }
 	readAll := func(ctx context.Context) ([]httpapi.Job, error) {
 		jobs := make([]httpapi.Job, len(ids))
 		for i, id := range ids {
@@ -136,7 +188,7 @@ func TestKueueAdmission(t *testing.T) {
 	}
 	// Two run, three wait in order with their places from Kueue.
 	var last string
-	err = wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
 		jobs, err := readAll(ctx)
 		if err != nil {
 			return false, err
@@ -249,20 +301,18 @@ func allCompleted(jobs []httpapi.Job) (bool, error) {
 	return done == len(jobs), nil
 }
 
-// stopStack stops the stack, after printing its components' logs if the test failed.
-func stopStack(t *testing.T, s *stack.Stack) {
-	if t.Failed() {
-		t.Log(s.Cluster.LogTails(6000))
-		for _, name := range []string{"controller.log", "api.log"} {
-			if raw, err := os.ReadFile(s.Dir() + "/" + name); err == nil {
-				if len(raw) > 6000 {
-					raw = raw[len(raw)-6000:]
-				}
-				t.Logf("--- end of %s ---\n%s", name, raw)
-			}
-		}
+// dumpOnFailure prints the stack's components' logs if the test failed.
+func dumpOnFailure(t *testing.T, s *stack.Stack) {
+	if !t.Failed() {
+		return
 	}
-	if err := s.Stop(); err != nil {
-		t.Error(err)
+	t.Log(s.Cluster.LogTails(6000))
+	for _, name := range []string{"controller.log", "api.log"} {
+		if raw, err := os.ReadFile(s.Dir() + "/" + name); err == nil {
+			if len(raw) > 6000 {
+				raw = raw[len(raw)-6000:]
+			}
+			t.Logf("--- end of %s ---\n%s", name, raw)
+		}
 	}
 }

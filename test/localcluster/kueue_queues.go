@@ -49,6 +49,8 @@ func (c *Cluster) CreateKueueQueue(ctx context.Context, ns, localQueue, clusterQ
 		// Strict FIFO: the order the visibility API reports is the order
 		// of admission.
 		"queueingStrategy": "StrictFIFO",
+		// A job of a higher WorkloadPriorityClass preempts a lower one.
+		"preemption": map[string]any{"withinClusterQueue": "LowerPriority"},
 		"resourceGroups": []any{map[string]any{
 			"coveredResources": []any{"cpu"},
 			"flavors": []any{named(KueueFlavor, map[string]any{
@@ -72,6 +74,21 @@ func (c *Cluster) CreateKueueQueue(ctx context.Context, ns, localQueue, clusterQ
 		if _, err := ri.Create(ctx, o.obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("%s %s: %w", o.obj.GetKind(), o.obj.GetName(), err)
 		}
+	}
+	return nil
+}
+
+// CreateKueuePriorityClass makes a WorkloadPriorityClass: a Job labelled
+// kueue.x-k8s.io/priority-class=name gets priority value in Kueue.
+func (c *Cluster) CreateKueuePriorityClass(ctx context.Context, name string, value int64) error {
+	dyn, err := dynamic.NewForConfig(c.config)
+	if err != nil {
+		return err
+	}
+	u := object(kueueGV.String(), "WorkloadPriorityClass", "", name, nil)
+	u.Object["value"] = value
+	if _, err := dyn.Resource(kueueGV.WithResource("workloadpriorityclasses")).Create(ctx, u, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("WorkloadPriorityClass %s: %w", name, err)
 	}
 	return nil
 }
