@@ -91,7 +91,7 @@ e2e: cluster-assets helm ## Run the local-cluster, end-to-end, Helm install and 
 	@hack/real-node-deps.sh || { \
 		if [ "$${ASYNCJOB_REQUIRE_REAL_NODE:-}" = 1 ]; then echo "make e2e: ASYNCJOB_REQUIRE_REAL_NODE=1, and the real node's packages are missing and cannot be installed" >&2; exit 1; fi; \
 		echo "make e2e: containerd, runc or the CNI plugins are missing and cannot be installed: the real-node tests will be skipped"; }
-	go test $(GO_TEST_FLAGS) -timeout $(E2E_TIMEOUT) ./test/localcluster/... ./test/e2e/... ./test/install/... ./test/bench/...
+	go test $(GO_TEST_FLAGS) -timeout $(E2E_TIMEOUT) ./test/localcluster/... ./test/e2e/... ./test/kueue/... ./test/install/... ./test/bench/...
 	$(MAKE) chaos
 
 # The reliability tests of docs/reliability.md, on a local cluster with simulated
