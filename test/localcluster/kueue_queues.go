@@ -20,11 +20,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	visibilityv1beta2 "sigs.k8s.io/kueue/apis/visibility/v1beta2"
@@ -38,7 +40,7 @@ var kueueGV = schema.GroupVersion{Group: "kueue.x-k8s.io", Version: "v1beta2"}
 // CreateKueueQueue makes a ClusterQueue named clusterQueue with a quota of
 // cpus CPUs (say "2": two one-CPU pods at a time) and a LocalQueue named
 // localQueue in ns that feeds it: the simplest Kueue setup that admits a
-// bounded number of Jobs.
+// bounded number of Jobs. It returns once Kueue has seen the LocalQueue (Active).
 func (c *Cluster) CreateKueueQueue(ctx context.Context, ns, localQueue, clusterQueue, cpus string) error {
 	dyn, err := dynamic.NewForConfig(c.config)
 	if err != nil {
@@ -75,7 +77,24 @@ func (c *Cluster) CreateKueueQueue(ctx context.Context, ns, localQueue, clusterQ
 			return fmt.Errorf("%s %s: %w", o.obj.GetKind(), o.obj.GetName(), err)
 		}
 	}
-	return nil
+	// Kueue's readiness only says its webhooks answer; its controllers may
+	// still be starting, and Jobs created before they run all get Workloads
+	// of the same creation time, in no defined order. A LocalQueue that is
+	// Active was seen by them, with its ClusterQueue.
+	lqs := dyn.Resource(kueueGV.WithResource("localqueues")).Namespace(ns)
+	return wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		u, err := lqs.Get(ctx, localQueue, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, c := range conds {
+			if m, ok := c.(map[string]any); ok && m["type"] == "Active" && m["status"] == "True" {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
 }
 
 // CreateKueuePriorityClass makes a WorkloadPriorityClass: a Job labelled
