@@ -103,6 +103,7 @@ func buildJob(aj *asyncjobv1alpha1.AsyncJob, jobType *asyncjobv1alpha1.AsyncJobT
 		spec.BackoffLimit = new(*limits.BackoffLimit)
 	}
 	spec.PodFailurePolicy = withDisruptionRule(spec.PodFailurePolicy)
+	withKueue(job, jobType)
 	for i := range spec.Template.Spec.InitContainers {
 		c := &spec.Template.Spec.InitContainers[i]
 		c.Env = append(slices.Clone(env), c.Env...)

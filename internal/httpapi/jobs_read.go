@@ -36,7 +36,9 @@ func (s *Server) getJob(c *gin.Context) error {
 		return err
 	}
 	s.jobHeaders(c, aj)
-	return writeJSON(c, http.StatusOK, toJob(aj))
+	job := toJob(aj)
+	s.withQueue(c.Request.Context(), aj, &job)
+	return writeJSON(c, http.StatusOK, job)
 }
 
 // getResult handles GET /v1/jobs/{id}/result: the result of a completed job,

@@ -179,3 +179,9 @@ func (w *AsyncJobTypeWrapper) Ready() *AsyncJobTypeWrapper {
 	})
 	return w
 }
+
+// Kueue hands the type's admission to the Kueue LocalQueue localQueue.
+func (w *AsyncJobTypeWrapper) Kueue(localQueue string) *AsyncJobTypeWrapper {
+	w.Spec.Kueue = &asyncjobv1alpha1.KueueQueue{LocalQueue: localQueue}
+	return w
+}
