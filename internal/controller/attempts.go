@@ -181,6 +181,14 @@ func stoppedBy(obs observation) (asyncjobv1alpha1.AttemptOutcome, string) {
 		if c := jobCondition(obs.Job, batchv1.JobFailed); c != nil && c.Reason == batchv1.JobReasonDeadlineExceeded {
 			return asyncjobv1alpha1.AttemptDeadlineExceeded, c.Reason
 		}
+		if kueueManaged(obs.Job) && isSuspended(obs.Job) {
+			// Kueue took the slot back (preemption, eviction): the Job
+			// controller deletes the pods of a suspended Job.
+			if obs.KueueEviction != nil {
+				return asyncjobv1alpha1.AttemptDisrupted, obs.KueueEviction.Reason
+			}
+			return asyncjobv1alpha1.AttemptDisrupted, "SuspendedByKueue"
+		}
 	}
 	return "", ""
 }

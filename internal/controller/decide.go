@@ -102,6 +102,7 @@ func decide(w *world, cfg workerConfig, now time.Time) (decision, error) {
 		TTL:             fallbackTTL(aj, w.Type),
 		Job:             w.Job,
 		Pods:            w.Pods,
+		KueueEviction:   w.KueueEviction,
 	}
 	none := decision{Action: action{Kind: actNone}, Status: obs}
 	job := w.Job

@@ -108,6 +108,7 @@ func buildJob(aj *asyncjobv1alpha1.AsyncJob, jobType *asyncjobv1alpha1.AsyncJobT
 		spec.Suspend = new(true)
 		job.Annotations[asyncjobv1alpha1.AnnotationQueue] = asyncjobv1alpha1.QueueConcurrency
 	}
+	withKueue(job, jobType)
 	for i := range spec.Template.Spec.InitContainers {
 		c := &spec.Template.Spec.InitContainers[i]
 		c.Env = append(slices.Clone(env), c.Env...)

@@ -47,6 +47,9 @@ type world struct {
 	ForeignJob bool
 	// Pods are the pods of Job.
 	Pods []corev1.Pod
+	// KueueEviction is the Workload condition saying why Kueue suspended a
+	// Job that had started (kueueEviction); nil otherwise or when unknown.
+	KueueEviction *metav1.Condition
 }
 
 // observe reads the AsyncJob, its Job and that Job's pods, and its type. It
@@ -72,6 +75,9 @@ func (r *AsyncJobReconciler) observe(ctx context.Context, key types.NamespacedNa
 			return nil, err
 		}
 		w.Pods = pods.Items
+		if kueueManaged(job) && isSuspended(job) && aj.Status.StartTime != nil {
+			w.KueueEviction = kueueEviction(ctx, r.APIReader, job)
+		}
 	}
 
 	jobType := &asyncjobv1alpha1.AsyncJobType{}

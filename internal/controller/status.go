@@ -65,6 +65,8 @@ type observation struct {
 	// prove it (and carry the result) are not observed yet: the Job and pod
 	// informers deliver independently.
 	PodsLagging bool
+	// KueueEviction says why Kueue suspended the Job after it started.
+	KueueEviction *metav1.Condition
 }
 
 // deriveStatus computes an AsyncJob's status from what was observed. It is pure.
@@ -138,6 +140,8 @@ func deriveStatus(prev asyncjobv1alpha1.AsyncJobStatus, obs observation, now met
 				running = cond(asyncjobv1alpha1.ConditionRunning, true, asyncjobv1alpha1.ReasonPodRunning, "a pod of the Job is running")
 			} else if isSuspended(obs.Job) && queuedByConcurrency(obs.Job) {
 				running = cond(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonQueued, queuedMessage)
+			} else if isSuspended(obs.Job) && kueueManaged(obs.Job) {
+				running = kueueSuspended(prev.StartTime != nil, obs.KueueEviction)
 			} else if isSuspended(obs.Job) {
 				running = cond(asyncjobv1alpha1.ConditionRunning, false, asyncjobv1alpha1.ReasonSuspended, "the Job is suspended")
 			}

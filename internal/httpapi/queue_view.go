@@ -38,15 +38,15 @@ const jobTypeIndex = "spec.type"
 // estimate averages.
 const estimateRuns = 20
 
-// JobQueue is a waiting job's place in its type's line (the built-in queue).
+// JobQueue is a waiting job's place in line: absent when unknown, never guessed.
 type JobQueue struct {
-	// Name is the queue's: the job's type.
+	// Name is the queue: the job's type (built-in queue), or its Kueue LocalQueue.
 	Name string `json:"name"`
 	// Position is 1 for the job that starts next.
 	Position int `json:"position"`
 	// Ahead counts the jobs that start before it.
 	Ahead int `json:"ahead"`
-	// EstimatedStartAt is an estimate (docs/api.md); nil without history.
+	// EstimatedStartAt is an estimate (docs/api.md); nil without history, and for Kueue.
 	EstimatedStartAt *time.Time `json:"estimatedStartAt"`
 }
 
@@ -191,7 +191,9 @@ func meanOfRecent(runs []run, n int) time.Duration {
 // place in line.
 func (s *Server) jobView(ctx context.Context, aj *v1alpha1.AsyncJob) Job {
 	j := toJob(aj)
-	j.Queue = s.store.queueOf(ctx, aj)
+	if j.Queue = s.store.queueOf(ctx, aj); j.Queue == nil {
+		s.withQueue(ctx, aj, &j) // a type queued by Kueue
+	}
 	return j
 }
 
@@ -210,4 +212,15 @@ func (s *Server) queuedETag(ctx context.Context, aj *v1alpha1.AsyncJob, plain st
 		return "", false, err
 	}
 	return etagOf(data), true, nil
+}
+
+// withQueue adds the job's place in line to its representation, when known.
+func (s *Server) withQueue(ctx context.Context, aj *v1alpha1.AsyncJob, job *Job) {
+	if aj.Status.State != v1alpha1.StatePending {
+		return
+	}
+	jobType := s.store.cachedType(ctx, aj.Spec.Type)
+	if name, position, ahead, ok := s.store.kueuePosition(ctx, aj, jobType); ok {
+		job.Queue = &JobQueue{Name: name, Position: position, Ahead: ahead}
+	}
 }

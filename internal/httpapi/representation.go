@@ -98,9 +98,10 @@ type Job struct {
 	Result          json.RawMessage   `json:"result"`
 	Problem         *JobProblem       `json:"problem"`
 	Webhook         *JobWebhook       `json:"webhook"` // webhook_view.go
-	Queue           *JobQueue         `json:"queue"`   // queue_view.go
-	Timings         JobTimings        `json:"timings"` // queue_view.go
-	Links           JobLinks          `json:"links"`
+	// Queue is the job's place in line while it waits, when known (queue_view.go).
+	Queue   *JobQueue  `json:"queue,omitempty"`
+	Timings JobTimings `json:"timings"` // queue_view.go
+	Links   JobLinks   `json:"links"`
 }
 
 // JobProgress is what the worker last reported.

@@ -38,6 +38,8 @@ type store struct {
 	schemas *paramschema.Cache
 	// reviews caches TokenReview results (auth_cache.go).
 	reviews *reviewCache
+	// kueue caches Kueue's pending workloads per LocalQueue (store_kueue.go).
+	kueue kueueQueues
 }
 
 func newStore(cfg Config) *store {

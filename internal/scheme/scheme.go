@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	kueuev1beta2 "sigs.k8s.io/kueue/apis/kueue/v1beta2"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 )
@@ -30,5 +31,7 @@ func New() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(asyncjobv1alpha1.AddToScheme(s))
+	// Kueue's Workloads, read (never watched) for why Kueue evicted a Job.
+	utilruntime.Must(kueuev1beta2.AddToScheme(s))
 	return s
 }

@@ -63,6 +63,17 @@ func startAPIServer(ctx context.Context, dir, bin, etcdURL string, creds *creden
 		// The real node's kubelet listens on loopback, which it cannot
 		// advertise as its IP; its hostname resolves there.
 		"--kubelet-preferred-address-types=Hostname,InternalIP,ExternalIP",
+		// The aggregation layer, for aggregated APIs such as Kueue's
+		// visibility API; routing to endpoints, since nothing here
+		// routes Service IPs for kube-apiserver itself.
+		"--requestheader-client-ca-file="+creds.frontProxyCA,
+		"--requestheader-allowed-names="+frontProxyClientName,
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-username-headers=X-Remote-User",
+		"--proxy-client-cert-file="+creds.frontProxyCert,
+		"--proxy-client-key-file="+creds.frontProxyKey,
+		"--enable-aggregator-routing=true",
 	)
 	p, err = StartProcess(dir, "kube-apiserver", bin, append(args, extra...)...)
 	if err != nil {

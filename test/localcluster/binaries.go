@@ -30,7 +30,7 @@ import (
 
 // binaries are the executables a cluster runs.
 type binaries struct {
-	etcd, apiServer, controllerManager, scheduler, kubelet, kubeProxy, kwok string
+	etcd, apiServer, controllerManager, scheduler, kubelet, kubeProxy, kwok, kueue string
 }
 
 // findBinaries returns the pinned binaries, building them from source into
@@ -64,11 +64,20 @@ func findBinaries(ctx context.Context, o Options) (binaries, error) {
 		scheduler:         filepath.Join(dir, "kube-scheduler"),
 		kwok:              kwok,
 	}
+	if o.Kueue {
+		if b.kueue = o.KueueBinary; b.kueue == "" {
+			out, err := runScript(ctx, "kueue.sh")
+			if err != nil {
+				return binaries{}, err
+			}
+			b.kueue = out
+		}
+	}
 	if o.RealNode {
 		b.kubelet = filepath.Join(dir, "kubelet")
 		b.kubeProxy = filepath.Join(dir, "kube-proxy")
 	}
-	for _, path := range []string{b.etcd, b.apiServer, b.controllerManager, b.scheduler, b.kwok, b.kubelet, b.kubeProxy} {
+	for _, path := range []string{b.etcd, b.apiServer, b.controllerManager, b.scheduler, b.kwok, b.kubelet, b.kubeProxy, b.kueue} {
 		if path == "" {
 			continue
 		}

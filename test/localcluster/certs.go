@@ -44,7 +44,19 @@ type credentials struct {
 	saPrivate   string // service account token signing key
 	tokenFile   string // --token-auth-file: the admin token, in group system:masters
 	adminToken  string
+	// The aggregation layer's: the CA aggregated API servers trust for
+	// kube-apiserver's proxied requests, and its client certificate.
+	frontProxyCA   string
+	frontProxyCert string
+	frontProxyKey  string
+	// ca and caKey sign further serving certificates (issueServing).
+	ca    *x509.Certificate
+	caKey *ecdsa.PrivateKey
 }
+
+// frontProxyClientName is the common name of kube-apiserver's proxy client
+// certificate (--requestheader-allowed-names).
+const frontProxyClientName = "front-proxy-client"
 
 // serviceIP is the first address of serviceCIDR, which the apiserver claims
 // for the kubernetes Service, so its serving certificate must cover it.
@@ -61,6 +73,10 @@ func writeCredentials(dir string) (*credentials, error) {
 		saPublic:    filepath.Join(dir, "sa.pub"),
 		saPrivate:   filepath.Join(dir, "sa.key"),
 		tokenFile:   filepath.Join(dir, "tokens.csv"),
+
+		frontProxyCA:   filepath.Join(dir, "front-proxy-ca.crt"),
+		frontProxyCert: filepath.Join(dir, "front-proxy-client.crt"),
+		frontProxyKey:  filepath.Join(dir, "front-proxy-client.key"),
 	}
 
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -85,6 +101,7 @@ func writeCredentials(dir string) (*credentials, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.ca, c.caKey = ca, caKey
 	c.caCertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
 	if err := os.WriteFile(c.caCert, c.caCertPEM, 0o644); err != nil {
 		return nil, err
@@ -120,6 +137,10 @@ func writeCredentials(dir string) (*credentials, error) {
 		return nil, err
 	}
 
+	if err := writeFrontProxy(c); err != nil {
+		return nil, fmt.Errorf("front proxy: %w", err)
+	}
+
 	// Service account tokens are signed with RSA, which every component accepts.
 	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -152,4 +173,86 @@ func writeCredentials(dir string) (*credentials, error) {
 
 func writePEM(path, blockType string, der []byte) error {
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: der}), 0o600)
+}
+
+// writeFrontProxy makes the aggregation layer's credentials: a CA of its own
+// (as kubeadm does: requests signed by it carry the user in headers, so it
+// must not be the client CA) and kube-apiserver's client certificate.
+func writeFrontProxy(c *credentials) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "asyncjob-localcluster-front-proxy-ca"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	ca, err := x509.ParseCertificate(der)
+	if err != nil {
+		return err
+	}
+	if err := writePEM(c.frontProxyCA, "CERTIFICATE", der); err != nil {
+		return err
+	}
+	client := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: frontProxyClientName},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	return writeKeyPair(c.frontProxyCert, c.frontProxyKey, client, ca, key)
+}
+
+// issueServing writes a serving certificate for ips, signed by the cluster's
+// CA (which kube-apiserver trusts as a webhook caBundle), to certFile and keyFile.
+func (c *credentials) issueServing(certFile, keyFile, name string, ips ...net.IP) error {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  ips,
+	}
+	return writeKeyPair(certFile, keyFile, tmpl, c.ca, c.caKey)
+}
+
+// writeKeyPair makes a key, signs tmpl for it with parent and parentKey, and
+// writes both as PEM.
+func writeKeyPair(certFile, keyFile string, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		return err
+	}
+	if err := writePEM(certFile, "CERTIFICATE", der); err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	return writePEM(keyFile, "EC PRIVATE KEY", keyDER)
 }

@@ -66,6 +66,13 @@ type Options struct {
 	// Registry). It needs root and hack/real-node-deps.sh; see
 	// RealNodeUnavailable.
 	RealNode bool
+	// Kueue runs Kueue (hack/kueue.sh builds it): its CRDs, its controller
+	// for batch/v1 Jobs labelled with a LocalQueue (manageJobsWithoutQueueName
+	// false), its webhooks, and its visibility API through the aggregation
+	// layer. It needs root (see startKueue).
+	Kueue bool
+	// KueueBinary is Kueue's path; empty means build or reuse it through hack/kueue.sh.
+	KueueBinary string
 }
 
 // Cluster is a running local cluster.
@@ -193,6 +200,11 @@ func (c *Cluster) start(ctx context.Context, o Options, bins binaries) error {
 		}
 		c.nodeName = hostname
 		if err := c.startRealNode(ctx, bins, hostname); err != nil {
+			return err
+		}
+	}
+	if o.Kueue {
+		if err := c.startKueue(ctx, bins.kueue); err != nil {
 			return err
 		}
 	}

@@ -194,3 +194,9 @@ func (w *AsyncJobTypeWrapper) MaxPriority(p int32) *AsyncJobTypeWrapper {
 	w.Spec.MaxPriority = p
 	return w
 }
+
+// Kueue hands the type's admission to the Kueue LocalQueue localQueue.
+func (w *AsyncJobTypeWrapper) Kueue(localQueue string) *AsyncJobTypeWrapper {
+	w.Spec.Kueue = &asyncjobv1alpha1.KueueQueue{LocalQueue: localQueue}
+	return w
+}
