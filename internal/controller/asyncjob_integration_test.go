@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -544,9 +545,16 @@ func TestIntegrationRestartedControllerCreatesNoSecondJob(t *testing.T) {
 
 	// A lost status write: the new controller sees no jobName, must find the
 	// existing Job rather than create another.
-	aj, _ := getAJ(context.Background(), ns, "survivor")
-	aj.Status = asyncjobv1alpha1.AsyncJobStatus{}
-	if err := env.Client.Status().Update(context.Background(), aj); err != nil {
+	// The stopped controller's last write may still land: retry the clearing
+	// on a conflict, so it is the last word.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		aj, err := getAJ(context.Background(), ns, "survivor")
+		if err != nil {
+			return err
+		}
+		aj.Status = asyncjobv1alpha1.AsyncJobStatus{}
+		return env.Client.Status().Update(context.Background(), aj)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	startController(t)
