@@ -84,7 +84,7 @@ test: test-integration fuzz e2e ## Run every test: unit, envtest integration, fu
 .PHONY: test-integration
 test-integration: manifests generate fmt vet envtest-assets helm ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
 	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" HELM=$(HELM) \
-		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster -e /test/install -e /test/bench -e /test/chaos)
+		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster -e /test/install -e /test/bench -e /test/chaos -e /test/kueue)
 
 .PHONY: e2e
 e2e: cluster-assets helm ## Run the local-cluster, end-to-end, Helm install and benchmark-harness smoke tests, then make chaos (real node too when root; ASYNCJOB_REQUIRE_REAL_NODE=1 requires it).
