@@ -42,7 +42,7 @@ func TestJudgeQueue(t *testing.T) {
 		return storagewatch.QueueState{Rev: rev, Job: types.UID("job-" + n), Owner: types.UID("aj-" + n), Suspended: suspended, Finished: finished}
 	}
 	create := func(n string) storagewatch.QueueState { s := st(n, true, false); s.Created = true; return s }
-	start := func(n string) storagewatch.QueueState { return st(n, false, false) }
+	unsuspend := func(n string) storagewatch.QueueState { return st(n, false, false) }
 	finish := func(n string) storagewatch.QueueState { return st(n, false, true) }
 	deleted := func(n string) storagewatch.QueueState { s := st(n, false, false); s.Deleted = true; return s }
 	all := func(ss ...storagewatch.QueueState) []storagewatch.QueueState { return ss }
@@ -50,37 +50,41 @@ func TestJudgeQueue(t *testing.T) {
 		name                            string
 		states                          func() []storagewatch.QueueState
 		line                            map[types.UID]queue.Entry
+		bound                           int // 0: 2
 		maxRunning, over, stuck, jumped int
 	}{
+		{name: "bound 1: the second start is over it", bound: 1, maxRunning: 2, over: 1, states: func() []storagewatch.QueueState {
+			return all(create("a"), create("b"), create("c"), create("d"), unsuspend("a"), unsuspend("b"), finish("a"), finish("b"), unsuspend("c"), finish("c"), unsuspend("d"), finish("d"))
+		}},
 		{name: "two at a time, in order, all finish", maxRunning: 2, states: func() []storagewatch.QueueState {
-			return all(create("a"), create("b"), create("c"), create("d"), start("a"), start("b"), finish("a"), start("c"), finish("b"), start("d"), finish("c"), finish("d"))
+			return all(create("a"), create("b"), create("c"), create("d"), unsuspend("a"), unsuspend("b"), finish("a"), unsuspend("c"), finish("b"), unsuspend("d"), finish("c"), finish("d"))
 		}},
 		{name: "a third started before one finished, a fourth too", maxRunning: 3, over: 2, states: func() []storagewatch.QueueState {
-			return all(create("a"), create("b"), create("c"), create("d"), start("a"), start("b"), start("c"), finish("a"), start("d"), finish("b"), finish("c"), finish("d"))
+			return all(create("a"), create("b"), create("c"), create("d"), unsuspend("a"), unsuspend("b"), unsuspend("c"), finish("a"), unsuspend("d"), finish("b"), finish("c"), finish("d"))
 		}},
 		{name: "a Job created running counts", maxRunning: 3, over: 1, states: func() []storagewatch.QueueState {
 			runningAtOnce := func(n string) storagewatch.QueueState { s := st(n, false, false); s.Created = true; return s }
-			return all(create("a"), create("b"), start("a"), start("b"), runningAtOnce("c"), create("d"), finish("a"), finish("b"), finish("c"), start("d"), finish("d"))
+			return all(create("a"), create("b"), unsuspend("a"), unsuspend("b"), runningAtOnce("c"), create("d"), finish("a"), finish("b"), finish("c"), unsuspend("d"), finish("d"))
 		}},
 		{name: "a deleted running Job frees its slot", maxRunning: 2, stuck: 1, states: func() []storagewatch.QueueState {
-			return all(create("a"), create("b"), create("c"), create("d"), start("a"), start("b"), deleted("a"), start("c"), finish("b"), start("d"), finish("c"), finish("d"))
+			return all(create("a"), create("b"), create("c"), create("d"), unsuspend("a"), unsuspend("b"), deleted("a"), unsuspend("c"), finish("b"), unsuspend("d"), finish("c"), finish("d"))
 		}},
 		{name: "a leaked slot: one left suspended", maxRunning: 2, stuck: 1, states: func() []storagewatch.QueueState {
-			return all(create("a"), create("b"), create("c"), create("d"), start("a"), start("b"), finish("a"), start("c"), finish("b"), finish("c"))
+			return all(create("a"), create("b"), create("c"), create("d"), unsuspend("a"), unsuspend("b"), finish("a"), unsuspend("c"), finish("b"), finish("c"))
 		}},
 		{name: "one never finished, one never created", maxRunning: 2, stuck: 2, states: func() []storagewatch.QueueState {
-			return all(create("a"), create("b"), create("c"), start("a"), start("b"), finish("a"), start("c"), finish("c"))
+			return all(create("a"), create("b"), create("c"), unsuspend("a"), unsuspend("b"), finish("a"), unsuspend("c"), finish("c"))
 		}},
 		{name: "c started while b, earlier and created before it, waited", maxRunning: 2, jumped: 1, states: func() []storagewatch.QueueState {
-			return all(create("a"), create("b"), create("c"), create("d"), start("a"), start("c"), finish("a"), start("b"), finish("c"), start("d"), finish("b"), finish("d"))
+			return all(create("a"), create("b"), create("c"), create("d"), unsuspend("a"), unsuspend("c"), finish("a"), unsuspend("b"), finish("c"), unsuspend("d"), finish("b"), finish("d"))
 		}},
 		{name: "b's Job was created after c's (the pass may not have listed it): c may start first", maxRunning: 1, states: func() []storagewatch.QueueState {
-			return all(create("a"), start("a"), create("c"), create("b"), finish("a"), start("c"), create("d"), finish("c"), start("b"), finish("b"), start("d"), finish("d"))
+			return all(create("a"), unsuspend("a"), create("c"), create("b"), finish("a"), unsuspend("c"), create("d"), finish("c"), unsuspend("b"), finish("b"), unsuspend("d"), finish("d"))
 		}},
 		{name: "a Job of an unknown AsyncJob counts but is not judged for order", maxRunning: 2, over: 0, states: func() []storagewatch.QueueState {
 			// x: a Job whose AsyncJob is not in the line (its owner unknown).
-			return all(create("a"), create("x"), create("b"), create("c"), create("d"), start("x"), start("a"), finish("a"), start("b"), finish("b"),
-				start("c"), finish("c"), start("d"), finish("d"), finish("x"))
+			return all(create("a"), create("x"), create("b"), create("c"), create("d"), unsuspend("x"), unsuspend("a"), finish("a"), unsuspend("b"), finish("b"),
+				unsuspend("c"), finish("c"), unsuspend("d"), finish("d"), finish("x"))
 		}},
 		{name: "nothing accepted, nothing seen", line: map[types.UID]queue.Entry{}, states: func() []storagewatch.QueueState { return nil }},
 	}
@@ -90,7 +94,11 @@ func TestJudgeQueue(t *testing.T) {
 		if c.line != nil {
 			l = c.line
 		}
-		v := judgeQueue(c.states(), l, 2)
+		bound := c.bound
+		if bound == 0 {
+			bound = 2
+		}
+		v := judgeQueue(c.states(), l, bound)
 		if v.maxRunning != c.maxRunning || len(v.over) != c.over || len(v.stuck) != c.stuck || len(v.outOfOrder) != c.jumped {
 			t.Errorf("%s: max running %d, over %v, stuck %v, out of order %v; want max %d, over %d, stuck %d, out of order %d",
 				c.name, v.maxRunning, v.over, v.stuck, v.outOfOrder, c.maxRunning, c.over, c.stuck, c.jumped)

@@ -63,13 +63,7 @@ type queueVerdict struct {
 // no exception is made for failovers.
 func judgeQueue(states []storagewatch.QueueState, line map[types.UID]queue.Entry, bound int) queueVerdict {
 	v := queueVerdict{jobs: len(line)}
-	type job struct {
-		owner   types.UID
-		created int64
-		seen    bool // state holds a change
-		state   storagewatch.QueueState
-	}
-	jobs := map[types.UID]*job{}
+	jobs := map[types.UID]*queuedJob{}
 	running := 0
 	isRunning := func(s storagewatch.QueueState) bool { return !s.Suspended && !s.Finished && !s.Deleted }
 	states = slices.Clone(states)
@@ -80,7 +74,7 @@ func judgeQueue(states []storagewatch.QueueState, line map[types.UID]queue.Entry
 			if j != nil && isRunning(j.state) {
 				running-- // created again under its name: the old one is gone
 			}
-			j = &job{owner: s.Owner, created: s.Rev}
+			j = &queuedJob{owner: s.Owner, created: s.Rev}
 			jobs[s.Job] = j
 		}
 		was, now := j.seen && isRunning(j.state), isRunning(s)
@@ -121,31 +115,47 @@ func judgeQueue(states []storagewatch.QueueState, line map[types.UID]queue.Entry
 			v.outOfOrder = append(v.outOfOrder, fmt.Sprintf("revision %d: %s started while %v, before it in line, waited", s.Rev, me.Name, jumped))
 		}
 	}
+	v.stuck = stuckJobs(jobs, line)
+	return v
+}
+
+// queuedJob is what judgeQueue knows of one Job: its AsyncJob, the revision
+// that created it, and its last change.
+type queuedJob struct {
+	owner   types.UID
+	created int64
+	seen    bool // state holds a change
+	state   storagewatch.QueueState
+}
+
+// stuckJobs names each job in line whose Job did not finish, and why.
+func stuckJobs(jobs map[types.UID]*queuedJob, line map[types.UID]queue.Entry) []string {
 	finished := map[types.UID]bool{}
-	seen := map[types.UID]string{}
+	why := map[types.UID]string{}
 	for _, j := range jobs {
 		switch {
 		case j.state.Finished:
 			finished[j.owner] = true
 		case j.state.Deleted:
-			seen[j.owner] = "its Job was deleted before it finished"
+			why[j.owner] = "its Job was deleted before it finished"
 		case j.state.Suspended:
-			seen[j.owner] = "its Job is still suspended"
+			why[j.owner] = "its Job is still suspended"
 		default:
-			seen[j.owner] = "its Job is still running"
+			why[j.owner] = "its Job is still running"
 		}
 	}
+	var out []string
 	for uid, e := range line {
 		switch {
 		case finished[uid]:
-		case seen[uid] != "":
-			v.stuck = append(v.stuck, fmt.Sprintf("%s: %s", e.Name, seen[uid]))
+		case why[uid] != "":
+			out = append(out, fmt.Sprintf("%s: %s", e.Name, why[uid]))
 		default:
-			v.stuck = append(v.stuck, fmt.Sprintf("%s: no Job was created", e.Name))
+			out = append(out, fmt.Sprintf("%s: no Job was created", e.Name))
 		}
 	}
-	slices.Sort(v.stuck)
-	return v
+	slices.Sort(out)
+	return out
 }
 
 // checkQueue judges typeQueued over the run from the etcd watch (synced by
