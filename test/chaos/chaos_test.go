@@ -60,7 +60,9 @@ type logical struct {
 // a submission retried across a failure made one job, and replaying it
 // answers the same job; every event a job with a webhook subscribes to and
 // went through reached the test's receiver, signed, with one webhook-id
-// (checkWebhooks). ASYNCJOB_CHAOS_DURATION (default 150s) sets how long
+// (checkWebhooks); the bounded type never ran more than its bound at any
+// etcd revision, every one of its jobs finished, and none started before
+// one ahead of it in line (checkQueue). ASYNCJOB_CHAOS_DURATION (default 150s) sets how long
 // the chaos lasts.
 func TestChaos(t *testing.T) {
 	duration := envDuration("ASYNCJOB_CHAOS_DURATION", 150*time.Second)
@@ -99,7 +101,8 @@ func TestChaos(t *testing.T) {
 	}
 
 	// The stream: two submissions a second, one in five of a failing type,
-	// one in ten of a type whose worker reports progress through the API;
+	// one in ten of a type whose worker reports progress through the API,
+	// one in five of a type that runs at most queuedMax at once;
 	// three in ten with a webhook: one in ten quick jobs with the default
 	// events, one in ten also subscribing to job.running, one in ten failing
 	// jobs with the default events.
@@ -120,6 +123,8 @@ func TestChaos(t *testing.T) {
 				jobType, want = typeFail, "FAILED"
 			case i%10 == 2:
 				jobType = typeProgress
+			case i%10 == 3 || i%10 == 7:
+				jobType = typeQueued
 			}
 			var hook *hookSpec
 			switch i % 10 {
@@ -182,6 +187,8 @@ func TestChaos(t *testing.T) {
 	}
 	w := checkWebhooks(t, e, hooks, withHook)
 	w.print(t.Logf)
+	q := checkQueue(t, e, watch)
+	q.print(t.Logf)
 }
 
 // figures is what TestChaos prints and docs/reliability.md quotes.

@@ -97,7 +97,9 @@ func start(t *testing.T, o stack.Options) *env {
 			asyncjobv1alpha1.JobLimits{BackoffLimit: ptr.To[int32](0)}),
 		stack.SimulatedType(typeLong, localcluster.PodBehavior{RunFor: 20 * time.Second, TerminationMessage: `{"ok":true}`}, asyncjobv1alpha1.JobLimits{}),
 		stack.SimulatedType(typeProgress, localcluster.PodBehavior{RunFor: 10 * time.Second, TerminationMessage: `{"ok":true}`, Quick: true}, asyncjobv1alpha1.JobLimits{}),
+		stack.SimulatedType(typeQueued, localcluster.PodBehavior{RunFor: 2 * time.Second, TerminationMessage: `{"ok":true}`, Quick: true}, asyncjobv1alpha1.JobLimits{}),
 	}
+	types[len(types)-1].Spec.Concurrency = &asyncjobv1alpha1.Concurrency{Max: queuedMax}
 	for _, jt := range types {
 		if err := s.Client.Create(ctx, jt); err != nil {
 			t.Fatalf("creating type %s: %v", jt.Name, err)

@@ -54,7 +54,8 @@ type Jobs struct {
 }
 
 // JobCreations records every Job created from Start on, by the UID of the
-// AsyncJob controlling it.
+// AsyncJob controlling it, and every change of a built-in-queue Job's
+// suspend, finish and deletion (QueueStates).
 type JobCreations struct {
 	cli    *clientv3.Client
 	ctx    context.Context
@@ -65,6 +66,7 @@ type JobCreations struct {
 	rev     int64 // every write up to rev has been seen
 	byOwner map[types.UID]*Jobs
 	total   int
+	queue   queueTracker
 	err     error
 }
 
@@ -80,7 +82,8 @@ func Start(ctx context.Context, etcdURL string) (*JobCreations, error) {
 		return nil, fmt.Errorf("reading etcd's revision: %w", err)
 	}
 	wctx, cancel := context.WithCancel(context.Background())
-	j := &JobCreations{cli: cli, ctx: wctx, cancel: cancel, done: make(chan struct{}), rev: head.Header.Revision, byOwner: map[types.UID]*Jobs{}}
+	j := &JobCreations{cli: cli, ctx: wctx, cancel: cancel, done: make(chan struct{}), rev: head.Header.Revision, byOwner: map[types.UID]*Jobs{},
+		queue: queueTracker{last: map[string]QueueState{}}}
 	// The client resumes the watch from the last revision it delivered when
 	// etcd restarts, so nothing between is missed.
 	ch := cli.Watch(wctx, jobsPrefix, clientv3.WithPrefix(), clientv3.WithRev(head.Header.Revision+1))
@@ -97,7 +100,15 @@ func (j *JobCreations) run(ch clientv3.WatchChan) {
 			return
 		}
 		for _, ev := range resp.Events {
-			if ev.Type != clientv3.EventTypePut || ev.Kv.CreateRevision != ev.Kv.ModRevision {
+			key := string(ev.Kv.Key)
+			if ev.Type == clientv3.EventTypeDelete {
+				j.mu.Lock()
+				j.queue.remove(key, ev.Kv.ModRevision)
+				j.mu.Unlock()
+				continue
+			}
+			created := ev.Kv.CreateRevision == ev.Kv.ModRevision
+			if !created && !mayBeQueued(ev.Kv.Value) {
 				continue
 			}
 			job, err := decodeJob(decoder, ev.Kv.Value)
@@ -105,7 +116,12 @@ func (j *JobCreations) run(ch clientv3.WatchChan) {
 				j.fail(fmt.Errorf("decoding %s: %w", ev.Kv.Key, err))
 				return
 			}
-			j.record(job)
+			if created {
+				j.record(job)
+			}
+			j.mu.Lock()
+			j.queue.put(key, ev.Kv.ModRevision, created, job)
+			j.mu.Unlock()
 		}
 		// A progress notification promises nothing older is still to come;
 		// an event batch only vouches for its own last revision.
