@@ -33,14 +33,16 @@ import (
 	"github.com/asyncjob/asyncjob/test/stack"
 )
 
-// TestQueueRunsInOrder: six submissions to a type with max 2, with the real Job
-// controller and kwok's nodes: two run, the other four wait PENDING with
-// positions 1 to 4 in submission order, at no poll do more than two Jobs run,
-// and they start in the order submitted (Jobs first seen unsuspended in the
-// same poll were admitted together and count as in order) and all complete.
+// TestQueueRunsInOrder: twenty submissions to a type with max 2 (the issue's
+// "done means"), with the real Job controller and kwok's nodes: two run, the
+// other eighteen wait PENDING with positions 1 to 18 in submission order, once
+// runs have finished every waiting job has an estimated start, at no poll do
+// more than two Jobs run, and they start in the order submitted (Jobs first
+// seen unsuspended in the same poll were admitted together and count as in
+// order) and all complete.
 func TestQueueRunsInOrder(t *testing.T) {
 	ctx := context.Background()
-	jt := stack.SimulatedType("e2e-queue", localcluster.PodBehavior{RunFor: 3 * time.Second, TerminationMessage: `{"ok":true}`}, asyncjobv1alpha1.JobLimits{})
+	jt := stack.SimulatedType("e2e-queue", localcluster.PodBehavior{RunFor: 2 * time.Second, TerminationMessage: `{"ok":true}`}, asyncjobv1alpha1.JobLimits{})
 	jt.Spec.Concurrency = &asyncjobv1alpha1.Concurrency{Max: 2}
 	if err := s.Client.Create(ctx, jt); err != nil {
 		t.Fatal(err)
@@ -50,13 +52,14 @@ func TestQueueRunsInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ids []string
-	for range 6 {
+	const submissions = 20
+	for range submissions {
 		ids = append(ids, api.submit(t, jt.Name, map[string]any{}))
 	}
 
 	var started []string
-	sawLine := false
-	deadline := time.Now().Add(3 * time.Minute)
+	sawLine, sawEstimates := false, false
+	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		if time.Now().After(deadline) {
 			t.Fatalf("not all done in time; started %v", started)
@@ -102,13 +105,29 @@ func TestQueueRunsInOrder(t *testing.T) {
 				t.Logf("line not settled yet: %v", err)
 			}
 		}
+		if done >= 2 && !sawEstimates {
+			// With finished runs to go by, every waiting job says when it should start.
+			waiting, estimated := 0, 0
+			for _, v := range views {
+				if v.Status == httpapi.StatusPending && v.Queue != nil {
+					waiting++
+					if v.Queue.EstimatedStartAt != nil {
+						estimated++
+					}
+				}
+			}
+			sawEstimates = waiting > 0 && estimated == waiting
+		}
 		if done == len(ids) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	if !sawLine {
-		t.Error("never saw two running and four waiting with positions 1..4")
+		t.Errorf("never saw two running and %d waiting with positions 1..%d", submissions-2, submissions-2)
+	}
+	if !sawEstimates {
+		t.Error("never saw every waiting job with an estimatedStartAt once runs had finished")
 	}
 	if !slices.Equal(started, ids) {
 		t.Errorf("started in order %v, want the submission order %v", started, ids)
