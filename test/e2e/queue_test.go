@@ -107,16 +107,7 @@ func TestQueueRunsInOrder(t *testing.T) {
 		}
 		if done >= 2 && !sawEstimates {
 			// With finished runs to go by, every waiting job says when it should start.
-			waiting, estimated := 0, 0
-			for _, v := range views {
-				if v.Status == httpapi.StatusPending && v.Queue != nil {
-					waiting++
-					if v.Queue.EstimatedStartAt != nil {
-						estimated++
-					}
-				}
-			}
-			sawEstimates = waiting > 0 && estimated == waiting
+			sawEstimates = allWaitingEstimated(views)
 		}
 		if done == len(ids) {
 			break
@@ -132,6 +123,20 @@ func TestQueueRunsInOrder(t *testing.T) {
 	if !slices.Equal(started, ids) {
 		t.Errorf("started in order %v, want the submission order %v", started, ids)
 	}
+}
+
+// allWaitingEstimated: some jobs wait in the line, and each has an estimated start.
+func allWaitingEstimated(views []httpapi.Job) bool {
+	waiting, estimated := 0, 0
+	for _, v := range views {
+		if v.Status == httpapi.StatusPending && v.Queue != nil {
+			waiting++
+			if v.Queue.EstimatedStartAt != nil {
+				estimated++
+			}
+		}
+	}
+	return waiting > 0 && estimated == waiting
 }
 
 // lineIs checks that the jobs wait PENDING at positions 1, 2, ... in order.
