@@ -80,17 +80,17 @@ func deriveStatus(prev asyncjobv1alpha1.AsyncJobStatus, obs observation, now met
 	if prev.State.IsFinished() && obs.Job == nil {
 		return s // the evidence is gone (cancelled, or the Job was removed later)
 	}
+	s.AttemptHistory = attemptHistory(prev.AttemptHistory, obs, now)
 	if obs.Job != nil {
 		s.JobName = obs.Job.Name
 		// Disrupted pods are not in the Job's failed count: count the records too.
-		s.Attempts = max(attempts(obs.Job), int32(len(attemptHistory(prev.AttemptHistory, obs, now))), prev.Attempts)
+		s.Attempts = max(attempts(obs.Job), int32(len(s.AttemptHistory)), prev.Attempts)
 		if s.Limits == nil {
 			// Recorded once, from the Job: from then on the limits are the
 			// AsyncJob's own, whatever happens to its type.
 			s.Limits = appliedLimits(obs.Job)
 		}
 	}
-	s.AttemptHistory = attemptHistory(prev.AttemptHistory, obs, now)
 	s.Queue = queueStatus(prev.Queue, obs)
 	setCondition(&s, obs.Accepted, obs.Generation, now)
 
