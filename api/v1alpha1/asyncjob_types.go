@@ -176,6 +176,15 @@ type AsyncJobSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="webhook is immutable"
 	// +optional
 	Webhook *WebhookSpec `json:"webhook,omitempty"`
+
+	// inputs are the files the client uploaded with the submission, stored in
+	// the artifact store under the job's prefix. Set at creation, never changed.
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="inputs cannot change"
+	// +optional
+	Inputs []Artifact `json:"inputs,omitempty"`
 }
 
 // Progress is what the worker last reported.
@@ -311,6 +320,15 @@ type AsyncJobStatus struct {
 	// queue is the job's place in line while the built-in queue holds it.
 	// +optional
 	Queue *QueueStatus `json:"queue,omitempty"`
+
+	// outputs are the files the worker uploaded through the REST API's
+	// job-scoped output route; the REST API writes them as they arrive.
+	// Cancelling removes them.
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Outputs []Artifact `json:"outputs,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -52,6 +52,7 @@ const (
 
 // AsyncJobTypeSpec defines a kind of work REST clients may submit.
 // +kubebuilder:validation:XValidation:rule="!(has(self.concurrency) && has(self.kueue))",message="a type is queued either by its concurrency or by Kueue, not both"
+// +kubebuilder:validation:XValidation:rule="!has(self.artifacts) || self.entrypoint == 'Inject'",message="a type with artifacts runs through the entrypoint: set entrypoint to Inject"
 type AsyncJobTypeSpec struct {
 	// description tells REST clients what the type does.
 	// +kubebuilder:validation:MaxLength=1024
@@ -110,6 +111,11 @@ type AsyncJobTypeSpec struct {
 	// +kubebuilder:validation:Maximum=1000
 	// +optional
 	MaxPriority int32 `json:"maxPriority,omitempty"`
+
+	// artifacts declares the files a job takes (uploaded inputs) and produces
+	// (outputs the entrypoint uploads); it needs entrypoint Inject.
+	// +optional
+	Artifacts *TypeArtifacts `json:"artifacts,omitempty"`
 }
 
 // AsyncJobTypeStatus reports whether the type can be used.
