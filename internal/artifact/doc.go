@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 // Package artifact is the job-scoped file store behind the REST API's uploads
 // and downloads: each job's inputs and outputs live under one prefix of one
 // bucket, opened through gocloud.dev/blob (a directory on a volume, S3 or an
