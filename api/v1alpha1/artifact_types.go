@@ -37,24 +37,28 @@ const (
 	ReasonArtifactsRemoved = "Removed"
 )
 
-// Where the controller mounts a job's files in its first container, when its
-// type declares artifacts: the entrypoint downloads the inputs into
-// InputsDir before the command starts (which runs there, so a parameter that
-// names an input is a relative path to it) and uploads what the outputs
-// patterns match when the command succeeds.
+// Where the controller mounts a job's files (two emptyDirs) in its first
+// container, when its type declares artifacts: the entrypoint downloads the
+// inputs into InputsDir before the command starts (which runs there, so a
+// parameter that names an input is a relative path to it) and uploads what
+// the outputs patterns match when the command succeeds. They are not under
+// the worker token's directory: that is a read-only volume, and a mount point
+// cannot be created inside it.
 const (
-	InputsDir  = "/var/run/asyncjob/inputs"
-	OutputsDir = "/var/run/asyncjob/outputs"
+	InputsDir  = "/asyncjob/inputs"
+	OutputsDir = "/asyncjob/outputs"
 )
 
 // Artifact is one file of a job in the artifact store: an input its client
 // uploaded, or an output its worker produced.
 type Artifact struct {
 	// name is the file's name: 1-255 characters of letters, digits, '.', '_'
-	// and '-', not starting with '.'.
+	// and '-', not starting with '.' and not ending in ".attrs" (the
+	// filesystem backend's sidecar files).
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`
+	// +kubebuilder:validation:XValidation:rule="!self.endsWith('.attrs')",message="an artifact name may not end in .attrs"
 	// +required
 	Name string `json:"name"`
 
@@ -90,7 +94,7 @@ type TypeArtifacts struct {
 	// outputs are paths in the first container the entrypoint uploads as the
 	// job's outputs when the command succeeds, before the job completes. The
 	// last element may be a glob (filepath.Match), e.g.
-	// /var/run/asyncjob/outputs/*; each file's base name is its artifact name.
+	// /asyncjob/outputs/*; each file's base name is its artifact name.
 	// +kubebuilder:validation:MaxItems=16
 	// +listType=atomic
 	// +optional

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 
 	"gocloud.dev/blob"
@@ -65,6 +66,11 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$`)
 func ValidName(name string) error {
 	if !namePattern.MatchString(name) {
 		return fmt.Errorf("%w %q: use 1-255 letters, digits, '.', '_' or '-', not starting with '.'", ErrInvalidName, name)
+	}
+	// The filesystem backend keeps each file's attributes in a sidecar
+	// "NAME.attrs" and refuses keys that end so.
+	if strings.HasSuffix(name, ".attrs") {
+		return fmt.Errorf("%w %q: a name may not end in .attrs", ErrInvalidName, name)
 	}
 	return nil
 }
