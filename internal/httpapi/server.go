@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/asyncjob/asyncjob/internal/artifact"
 	"github.com/asyncjob/asyncjob/internal/webhook"
 )
 
@@ -97,6 +98,50 @@ type Config struct {
 	// WebhookRotationGrace is how long a rotated-out signing secret keeps
 	// signing (webhook.DefaultRotationGrace when 0).
 	WebhookRotationGrace time.Duration
+	// Artifacts is the artifact store (docs/artifacts.md); nil: uploads and
+	// types with artifacts are refused (501 artifacts-not-configured).
+	Artifacts *artifact.Store
+	// ArtifactLimits bounds uploads and outputs; zero fields take the
+	// DefaultArtifact* values.
+	ArtifactLimits ArtifactLimits
+}
+
+// ArtifactLimits bounds what clients and workers may store.
+type ArtifactLimits struct {
+	// MaxFileBytes bounds one uploaded file, MaxRequestBytes one multipart
+	// submission, MaxOutputBytes one output a worker PUTs (413 beyond).
+	MaxFileBytes    int64
+	MaxRequestBytes int64
+	MaxOutputBytes  int64
+	// Redirect answers an artifact download with 303 to a presigned URL
+	// that expires after URLExpiry, where the store can presign (S3).
+	Redirect  bool
+	URLExpiry time.Duration
+}
+
+// The artifact limits' defaults.
+const (
+	DefaultArtifactMaxFileBytes    int64 = 1 << 30
+	DefaultArtifactMaxRequestBytes int64 = 4 << 30
+	DefaultArtifactMaxOutputBytes  int64 = 4 << 30
+	DefaultArtifactURLExpiry             = 5 * time.Minute
+)
+
+// withDefaults fills the zero fields.
+func (l ArtifactLimits) withDefaults() ArtifactLimits {
+	if l.MaxFileBytes == 0 {
+		l.MaxFileBytes = DefaultArtifactMaxFileBytes
+	}
+	if l.MaxRequestBytes == 0 {
+		l.MaxRequestBytes = DefaultArtifactMaxRequestBytes
+	}
+	if l.MaxOutputBytes == 0 {
+		l.MaxOutputBytes = DefaultArtifactMaxOutputBytes
+	}
+	if l.URLExpiry == 0 {
+		l.URLExpiry = DefaultArtifactURLExpiry
+	}
+	return l
 }
 
 // Server is the REST API.
@@ -122,6 +167,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	cfg.ArtifactLimits = cfg.ArtifactLimits.withDefaults()
 	if cfg.KubeTimeout <= 0 {
 		cfg.KubeTimeout = DefaultKubeTimeout
 	}
