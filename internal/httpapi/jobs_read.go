@@ -22,6 +22,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/artifact"
 )
 
 // getJob handles GET and HEAD /v1/jobs/{id}.
@@ -49,9 +50,9 @@ func (s *Server) getResult(c *gin.Context) error {
 	switch statusOf(aj.Status.State) {
 	case StatusCompleted:
 		s.jobHeaders(c, aj)
-		result := []byte("null")
-		if aj.Status.Result != nil && len(aj.Status.Result.Raw) > 0 {
-			result = aj.Status.Result.Raw
+		result := completedResult(aj, toArtifacts(aj.Name, artifact.Output, aj.Status.Outputs))
+		if result == nil {
+			result = []byte("null")
 		}
 		return writeJSON(c, http.StatusOK, rawJSON(result))
 	case StatusPending, StatusRunning:
