@@ -153,7 +153,7 @@ func TestArtifactDownloads(t *testing.T) {
 
 	for _, c := range []struct {
 		rng, contentRange string
-		want               []byte
+		want              []byte
 	}{
 		{"bytes=100-199", "bytes 100-199/65536", clip[100:200]},
 		{"bytes=-10", "bytes 65526-65535/65536", clip[len(clip)-10:]},
