@@ -31,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/testr"
 	"github.com/google/uuid"
 	"gocloud.dev/blob/fileblob"
 	_ "gocloud.dev/blob/s3blob" // the store that is down
@@ -423,4 +424,52 @@ func TestArtifactStoreDown(t *testing.T) {
 		}
 	}
 	none.request(http.MethodGet, "/v1/jobs/"+id+"/artifacts", h.tenantA, nil).expect(t, http.StatusOK)
+}
+
+// slowBody sends chunks bytes one at a time, every apart.
+type slowBody struct {
+	chunks int
+	every  time.Duration
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if b.chunks == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(b.every)
+	b.chunks--
+	p[0] = 'x'
+	return 1, nil
+}
+
+// TestOutputUploadOutlastsTheReadTimeout: the server's read timeout bounds
+// a whole request, but an output's upload may take longer than it as long
+// as its bytes keep coming.
+func TestOutputUploadOutlastsTheReadTimeout(t *testing.T) {
+	h := newHarness(t, withFileStore(t), withWorkerKey)
+	id := h.jobWithInputs(h.tenantA, nil)
+	tok := h.workerToken(h.tenantA, id)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- serve(ctx, l, h.server.Handler(), testr.New(t), serverTimeouts{readHeader: time.Second, read: 500 * time.Millisecond, idle: time.Minute})
+	}()
+	t.Cleanup(func() { cancel(); <-served })
+	req, err := http.NewRequest(http.MethodPut, "http://"+l.Addr().String()+"/v1/jobs/"+id+"/outputs/slow.txt", &slowBody{chunks: 10, every: 150 * time.Millisecond})
+	h.must(err)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := h.client.Do(req)
+	h.must(err)
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("an upload of 1.5 s with a 0.5 s read timeout: %d %s", resp.StatusCode, body)
+	}
+	if outs := h.kubeJob(h.tenantA, id).Status.Outputs; len(outs) != 1 || outs[0].Size != 10 {
+		t.Errorf("status.outputs %+v", outs)
+	}
 }

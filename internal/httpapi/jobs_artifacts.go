@@ -138,3 +138,5 @@ func (w *contentErrorWriter) Write(b []byte) (int, error) {
 	}
 	return w.ResponseWriter.Write(b)
 }
+
+func (w *contentErrorWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
