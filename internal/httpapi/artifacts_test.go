@@ -458,7 +458,12 @@ func TestOutputUploadOutlastsTheReadTimeout(t *testing.T) {
 	go func() {
 		served <- serve(ctx, l, h.server.Handler(), testr.New(t), serverTimeouts{readHeader: time.Second, read: 500 * time.Millisecond, idle: time.Minute})
 	}()
-	t.Cleanup(func() { cancel(); <-served })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
 	req, err := http.NewRequest(http.MethodPut, "http://"+l.Addr().String()+"/v1/jobs/"+id+"/outputs/slow.txt", &slowBody{chunks: 10, every: 150 * time.Millisecond})
 	h.must(err)
 	req.Header.Set("Authorization", "Bearer "+tok)
