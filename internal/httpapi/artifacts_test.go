@@ -39,6 +39,7 @@ import (
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/artifact"
+	"github.com/asyncjob/asyncjob/test/framework"
 	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
@@ -46,7 +47,7 @@ import (
 // (a PersistentVolumeClaim) is, opened by URL as cmd/api.go opens it.
 func withFileStore(t *testing.T) harnessOption {
 	t.Helper()
-	st, err := artifact.Open(context.Background(), "file://"+t.TempDir()+"?no_tmp_dir=true")
+	st, err := artifact.Open(context.Background(), framework.FileStore(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,9 +329,8 @@ func TestWorkerFiles(t *testing.T) {
 
 // TestArtifactRedirect: with Redirect on a store that presigns, a download
 // is a 303 to a URL the store's signer accepts until URLExpiry, never cached;
-// on a store that cannot presign it is served as without Redirect. (The
-// signer here is fileblob's HMAC signer, not S3's: the S3 path is the e2e
-// suite's, with versitygw.)
+// on a store that cannot presign it is served as without Redirect. The
+// signer here is fileblob's HMAC signer; TestArtifactsOnS3 follows S3's.
 func TestArtifactRedirect(t *testing.T) {
 	dir := t.TempDir()
 	base, _ := url.Parse("https://files.example/signed")
@@ -476,5 +476,61 @@ func TestOutputUploadOutlastsTheReadTimeout(t *testing.T) {
 	}
 	if outs := h.kubeJob(h.tenantA, id).Status.Outputs; len(outs) != 1 || outs[0].Size != 10 {
 		t.Errorf("status.outputs %+v", outs)
+	}
+}
+
+// TestArtifactsOnS3: the same routes over S3 (versitygw, which checks
+// signatures): ranged downloads seek the S3 reader, a worker's output is
+// uploaded, and with Redirect the 303's presigned URL downloads the file
+// without credentials, until it expires.
+func TestArtifactsOnS3(t *testing.T) {
+	s3 := framework.StartS3(t)
+	s3.SetEnv(t)
+	st, err := artifact.Open(context.Background(), s3.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	h := newHarness(t, withWorkerKey, func(cfg *Config) { cfg.Artifacts = st })
+	clip := randomBytes(t, 200<<10)
+	id := h.jobWithInputs(h.tenantA, map[string][]byte{"clip.mov": clip})
+	href := "/v1/jobs/" + id + "/artifacts/clip.mov"
+	if r := h.request(http.MethodGet, href, h.tenantA, nil).expect(t, http.StatusOK); !bytes.Equal(r.body, clip) {
+		t.Fatalf("download: %d bytes, not the %d stored", len(r.body), len(clip))
+	}
+	if r := h.request(http.MethodGet, href, h.tenantA, nil, "Range", "bytes=1000-1999").expect(t, http.StatusPartialContent); !bytes.Equal(r.body, clip[1000:2000]) {
+		t.Errorf("Range: %d bytes, not bytes 1000-1999", len(r.body))
+	}
+	h.request(http.MethodGet, href, h.tenantA, nil, "Range", "bytes=999999-").expect(t, http.StatusRequestedRangeNotSatisfiable)
+	out := clip[:5000]
+	h.putOutput(id, "out.bin", h.workerToken(h.tenantA, id), "application/x-test", bytes.NewReader(out)).expect(t, http.StatusCreated)
+
+	const expiry = 2 * time.Second
+	red, _ := h.sibling(t, func(cfg *Config) { cfg.ArtifactLimits.Redirect, cfg.ArtifactLimits.URLExpiry = true, expiry })
+	h.eventually("the sibling's cache has the output", func() bool {
+		var aj v1alpha1.AsyncJob
+		err := red.server.store.cache.Get(context.Background(), types.NamespacedName{Namespace: h.tenantA, Name: id}, &aj)
+		return err == nil && len(aj.Status.Outputs) == 1
+	})
+	r := red.request(http.MethodGet, "/v1/jobs/"+id+"/artifacts/out.bin", h.tenantA, nil).expect(t, http.StatusSeeOther)
+	loc := r.Header.Get("Location")
+	if !strings.HasPrefix(loc, s3.Endpoint()+"/") || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("303: Location %q, Cache-Control %q", loc, r.Header.Get("Cache-Control"))
+	}
+	fetch := func() (int, []byte) {
+		t.Helper()
+		resp, err := http.Get(loc) // no credentials but the URL's
+		h.must(err)
+		defer func() { _ = resp.Body.Close() }()
+		body, err := io.ReadAll(resp.Body)
+		h.must(err)
+		return resp.StatusCode, body
+	}
+	if status, body := fetch(); status != http.StatusOK || !bytes.Equal(body, out) {
+		t.Fatalf("the presigned URL: %d, %d bytes", status, len(body))
+	}
+	time.Sleep(expiry + 1500*time.Millisecond)
+	if status, _ := fetch(); status == http.StatusOK {
+		t.Errorf("the presigned URL still downloads %s after it expired", expiry)
 	}
 }
