@@ -35,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/artifact"
 	"github.com/asyncjob/asyncjob/internal/cachetransform"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
 	"github.com/asyncjob/asyncjob/internal/workertoken"
@@ -63,6 +64,11 @@ type Options struct {
 	// Tombstones bound the record of AsyncJobs removed after their TTL, from
 	// which the API answers 410 Gone; the zero value keeps none.
 	Tombstones TombstoneOptions
+	// ArtifactStore holds the jobs' files, which the controller removes when
+	// an AsyncJob is deleted (its finalizer) or cancelled (its outputs); nil:
+	// none is configured, and a deleted AsyncJob with files keeps its
+	// finalizer (ArtifactsRemoved=False, StoreNotConfigured).
+	ArtifactStore *artifact.Store
 }
 
 func (o Options) worker() (workerConfig, error) {
@@ -126,6 +132,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Clock:      opts.Clock,
 		Worker:     worker,
 		Tombstones: opts.Tombstones,
+		Artifacts:  opts.ArtifactStore,
 	}
 	err = ctrl.NewControllerManagedBy(mgr).
 		For(&asyncjobv1alpha1.AsyncJob{}).
