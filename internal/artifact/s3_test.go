@@ -227,3 +227,48 @@ func TestS3StoreDown(t *testing.T) {
 		}
 	}
 }
+
+// TestS3AbortedMultipartLeavesNothing: a body larger than one part is a
+// multipart upload on the server while it streams (the store never holds it
+// in memory); when the write is aborted, over its limit or by its client
+// going away, no upload stays open and no object appears. (The transfer
+// manager's own abort uses the cancelled context and never reaches the
+// server: Put aborts the upload itself, s3abort.go.)
+func TestS3AbortedMultipartLeavesNothing(t *testing.T) {
+	skipShort(t)
+	for _, c := range []struct {
+		name  string
+		limit int64
+		tail  io.Reader
+	}{
+		{"over the limit", 25 << 20, strings.NewReader(strings.Repeat("x", 10<<20))},
+		{"client gone", 0, &brokenBody{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b, srv := s3Backend()
+			s := b.open(t)
+			open := 0
+			probe := &probeReader{data: make([]byte, 22<<20), at: 20 << 20, probe: func() {
+				// The first parts are sent concurrently with reading: wait for one.
+				deadline := time.Now().Add(10 * time.Second)
+				for time.Now().Before(deadline) && open == 0 {
+					out, err := (*srv).Client().ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String((*srv).Bucket())})
+					if err == nil {
+						open = len(out.Uploads)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}}
+			_, err := s.Put(context.Background(), "ns", "j", artifact.Input, "big", io.MultiReader(probe, c.tail), artifact.PutOptions{MaxBytes: c.limit})
+			if err == nil || (c.limit > 0 && !errors.Is(err, artifact.ErrTooLarge)) {
+				t.Fatalf("Put = %v, want it to fail (ErrTooLarge over a limit)", err)
+			}
+			if open != 1 {
+				t.Errorf("%d multipart uploads open after 20 MiB were read, want 1", open)
+			}
+			if left := b.leftovers(t); len(left) != 0 {
+				t.Fatalf("after the aborted upload: %q", left)
+			}
+		})
+	}
+}
