@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,6 +116,8 @@ echo '{"ok":true}'`, []string{"clip.mov", "notes.txt"}, "*")
 			t.Errorf("output %s: %d bytes uploaded, not the %d the command wrote", name, len(got.body), len(want.body))
 		case got.contentType != want.contentType:
 			t.Errorf("output %s: Content-Type %q, want %q", name, got.contentType, want.contentType)
+		case got.contentLength != int64(len(want.body)):
+			t.Errorf("output %s: Content-Length %d, want %d (streamed with its length, not chunked)", name, got.contentLength, len(want.body))
 		}
 	}
 	if diff := cmp.Diff([]string{"clip.webm", "empty.bin", "pwd.txt", "twice.txt"}, api.outputNames()); diff != "" {
@@ -368,5 +371,43 @@ func TestFilesNeedCallbacks(t *testing.T) {
 				t.Errorf("requests %v, want none", got)
 			}
 		})
+	}
+}
+
+// TestSignalWhileDownloading: the kubelet's SIGTERM (a cancelled job)
+// during a download ends it at once, as it would have ended the command,
+// which then never runs.
+func TestSignalWhileDownloading(t *testing.T) {
+	api := newWorkerAPI(t, map[string][]byte{"clip.mov": []byte("x")})
+	requested, release := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(release) }) // before the server closes
+	api.fault = func(r *http.Request, _ int) int {
+		close(requested)
+		select { // an API that never answers
+		case <-r.Context().Done():
+		case <-release:
+		}
+		return http.StatusServiceUnavailable
+	}
+	r := newFilesRun(t, api, `: > "$1/ran"`, []string{"clip.mov"})
+	done := make(chan int)
+	go func() { done <- Run(context.Background(), r.cfg) }()
+	<-requested // Run has registered for signals before it downloads
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-done:
+		if got != 128+15 {
+			t.Errorf("exit code %d, want 143", got)
+		}
+	case <-time.After(time.Minute): // only keeps a broken test from hanging
+		t.Fatal("the signal did not end the download")
+	}
+	if msg, want := r.termination(t), "asyncjob-entrypoint: stopped by signal 15 (terminated) while downloading the inputs; the command did not run"; msg != want {
+		t.Errorf("termination message %q, want %q", msg, want)
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, "ran")); err == nil {
+		t.Error("the command ran")
 	}
 }

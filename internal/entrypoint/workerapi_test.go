@@ -56,9 +56,9 @@ type workerAPI struct {
 }
 
 type storedOutput struct {
-	body        []byte
-	contentType string
-	at          time.Time
+	body          []byte
+	contentType   string
+	contentLength int64 // -1: chunked
 }
 
 func newWorkerAPI(t *testing.T, inputs map[string][]byte) *workerAPI {
@@ -157,7 +157,7 @@ func (a *workerAPI) putOutput(w http.ResponseWriter, r *http.Request) {
 	sum := sha256.Sum256(body)
 	art := map[string]any{"name": name, "size": len(body), "sha256": hex.EncodeToString(sum[:]), "contentType": r.Header.Get("Content-Type")}
 	a.mu.Lock()
-	a.outputs[name] = storedOutput{body: body, contentType: r.Header.Get("Content-Type"), at: time.Now()}
+	a.outputs[name] = storedOutput{body: body, contentType: r.Header.Get("Content-Type"), contentLength: r.ContentLength}
 	a.mu.Unlock()
 	a.record(r, http.StatusCreated)
 	w.Header().Set("Content-Type", "application/json")
