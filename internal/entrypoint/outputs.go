@@ -126,7 +126,7 @@ func uploadOutputs(ctx context.Context, cfg Config, cb *callbacks, log logr.Logg
 var mediaTypes = map[string]string{
 	".webm": "video/webm", ".mp4": "video/mp4", ".mkv": "video/x-matroska",
 	".mov": "video/quicktime", ".m4a": "audio/mp4", ".mp3": "audio/mpeg",
-	".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg", ".wav": "audio/wav",
+	".ogg": "audio/ogg", ".wav": "audio/wav",
 	".flac": "audio/flac", ".aac": "audio/aac",
 }
 

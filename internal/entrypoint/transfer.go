@@ -147,7 +147,7 @@ func (c *callbacks) upload(ctx context.Context, path, name, contentType string) 
 		return 0, &fileError{msg: "cannot read it: " + unwrapPath(err).Error(), permanent: true}
 	}
 	h := sha256.New()
-	var body io.Reader = io.TeeReader(f, h)
+	body := io.TeeReader(f, h)
 	if fi.Size() == 0 {
 		body = http.NoBody // else a zero length means an unknown one, sent chunked
 	}
