@@ -411,3 +411,20 @@ func TestSignalWhileDownloading(t *testing.T) {
 		t.Error("the command ran")
 	}
 }
+
+// TestCorruptedUploadIsSentAgain: the API's answer shows it stored other
+// bytes than were sent; the entrypoint uploads the file again.
+func TestCorruptedUploadIsSentAgain(t *testing.T) {
+	api := newWorkerAPI(t, nil)
+	api.corruptOnce = true
+	r := newFilesRun(t, api, `printf 'the output' > "$ASYNCJOB_OUTPUTS_DIR/out.txt"`, nil, "out.txt")
+	if code := Run(context.Background(), r.cfg); code != 0 {
+		t.Fatalf("exit code %d, want 0; termination message %q", code, r.termination(t))
+	}
+	if got := api.requests("/outputs/out.txt"); len(got) != 2 {
+		t.Errorf("requests %v, want two", got)
+	}
+	if got, _ := api.output("out.txt"); string(got.body) != "the output" {
+		t.Errorf("stored %q", got.body)
+	}
+}

@@ -53,6 +53,10 @@ type workerAPI struct {
 	log      []string // "METHOD /path CODE", in order
 	fault    func(r *http.Request, n int) int
 	count    map[string]int
+	// corruptOnce damages the first stored copy of each output (a bit
+	// flipped on the way), and says so in its answer's sha256.
+	corruptOnce bool
+	corrupted   map[string]bool
 }
 
 type storedOutput struct {
@@ -63,7 +67,7 @@ type storedOutput struct {
 
 func newWorkerAPI(t *testing.T, inputs map[string][]byte) *workerAPI {
 	t.Helper()
-	a := &workerAPI{maxOutputBytes: 1 << 30, inputs: inputs, etag: map[string]string{}, outputs: map[string]storedOutput{}, count: map[string]int{}}
+	a := &workerAPI{maxOutputBytes: 1 << 30, inputs: inputs, etag: map[string]string{}, outputs: map[string]storedOutput{}, count: map[string]int{}, corrupted: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/jobs/{id}/inputs/{name}", a.getInput)
 	mux.HandleFunc("PUT /v1/jobs/{id}/outputs/{name}", a.putOutput)
@@ -154,6 +158,12 @@ func (a *workerAPI) putOutput(w http.ResponseWriter, r *http.Request) {
 		a.problem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("an output may have at most %d bytes", a.maxOutputBytes))
 		return
 	}
+	a.mu.Lock()
+	if a.corruptOnce && !a.corrupted[name] && len(body) > 0 {
+		a.corrupted[name] = true
+		body[0] ^= 1
+	}
+	a.mu.Unlock()
 	sum := sha256.Sum256(body)
 	art := map[string]any{"name": name, "size": len(body), "sha256": hex.EncodeToString(sum[:]), "contentType": r.Header.Get("Content-Type")}
 	a.mu.Lock()
