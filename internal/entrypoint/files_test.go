@@ -428,3 +428,17 @@ func TestCorruptedUploadIsSentAgain(t *testing.T) {
 		t.Errorf("stored %q", got.body)
 	}
 }
+
+// TestRelativeOutputPattern: a relative pattern is taken from the command's
+// working directory, the inputs directory.
+func TestRelativeOutputPattern(t *testing.T) {
+	api := newWorkerAPI(t, map[string][]byte{"clip.mov": []byte("x")})
+	r := newFilesRun(t, api, `echo here > made-here.txt`, []string{"clip.mov"})
+	r.cfg.Outputs = []string{"made-*.txt"}
+	if code := Run(context.Background(), r.cfg); code != 0 {
+		t.Fatalf("exit code %d, want 0; termination message %q", code, r.termination(t))
+	}
+	if got, ok := api.output("made-here.txt"); !ok || string(got.body) != "here\n" {
+		t.Errorf("made-here.txt: %q, %v", got.body, ok)
+	}
+}

@@ -96,7 +96,7 @@ func (c *callbacks) download(ctx context.Context, name, dir string) (int64, erro
 	if m == nil {
 		return 0, &fileError{msg: "the API's answer has no SHA-256 ETag to check it against", permanent: true}
 	}
-	tmp, err := os.CreateTemp(dir, "."+name+".*.part")
+	tmp, err := os.CreateTemp(dir, ".download-*.part") // not the name: 255 bytes may be all it has
 	if err != nil {
 		return 0, &fileError{msg: fmt.Sprintf("cannot write to %s: %v", dir, unwrapPath(err)), permanent: true}
 	}
