@@ -442,3 +442,23 @@ func TestRelativeOutputPattern(t *testing.T) {
 		t.Errorf("made-here.txt: %q, %v", got.body, ok)
 	}
 }
+
+// TestNoFilesNeedNoCallbacks: the controller sets ASYNCJOB_INPUTS and
+// ASYNCJOB_OUTPUTS to [] for a job without files; such a job runs without
+// callbacks as before.
+func TestNoFilesNeedNoCallbacks(t *testing.T) {
+	cfg, err := ConfigFromEnv(func(k string) string {
+		return map[string]string{EnvInputs: "[]", EnvOutputs: "[]"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newTestRun(t, nil, `echo '{"ok":true}'`)
+	r.cfg.Inputs, r.cfg.Outputs = cfg.Inputs, cfg.Outputs
+	if code := Run(context.Background(), r.cfg); code != 0 {
+		t.Fatalf("exit code %d, want 0; termination message %q", code, r.termination(t))
+	}
+	if got := r.termination(t); got != `{"ok":true}` {
+		t.Errorf("termination message %q, want the result", got)
+	}
+}
