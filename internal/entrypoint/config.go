@@ -36,6 +36,12 @@ const (
 	EnvProgressInterval = "ASYNCJOB_PROGRESS_INTERVAL"
 	EnvFlushTimeout     = "ASYNCJOB_FLUSH_TIMEOUT"
 	EnvFFmpegDuration   = "ASYNCJOB_FFMPEG_DURATION"
+	// The files of a type with artifacts (docs/worker-contract.md, "Files"),
+	// set by the controller (internal/controller/artifacts_pod.go).
+	EnvInputsDir  = "ASYNCJOB_INPUTS_DIR"
+	EnvOutputsDir = "ASYNCJOB_OUTPUTS_DIR"
+	EnvInputs     = "ASYNCJOB_INPUTS"
+	EnvOutputs    = "ASYNCJOB_OUTPUTS"
 )
 
 // Defaults.
