@@ -83,6 +83,19 @@ func (w *AsyncJobWrapper) Webhook(url string, events ...asyncjobv1alpha1.Webhook
 	return w
 }
 
+// Finalizer adds a finalizer, e.g. asyncjobv1alpha1.FinalizerArtifacts, as
+// the REST API sets it on a job with files.
+func (w *AsyncJobWrapper) Finalizer(f string) *AsyncJobWrapper {
+	w.Finalizers = append(w.Finalizers, f)
+	return w
+}
+
+// Inputs sets spec.inputs: the files uploaded with the submission.
+func (w *AsyncJobWrapper) Inputs(in ...asyncjobv1alpha1.Artifact) *AsyncJobWrapper {
+	w.Spec.Inputs = in
+	return w
+}
+
 // Cancel sets spec.cancel.
 func (w *AsyncJobWrapper) Cancel() *AsyncJobWrapper {
 	w.Spec.Cancel = true
