@@ -227,7 +227,9 @@ func TestIntegrationDeleteRemovesTheFilesThenTheFinalizer(t *testing.T) {
 		}
 	}
 	for _, m := range []corev1.VolumeMount{{Name: inputsVolume, MountPath: asyncjobv1alpha1.InputsDir}, {Name: outputsVolume, MountPath: asyncjobv1alpha1.OutputsDir}} {
-		if !slices.ContainsFunc(first.VolumeMounts, func(got corev1.VolumeMount) bool { return got.Name == m.Name && got.MountPath == m.MountPath && !got.ReadOnly }) {
+		if !slices.ContainsFunc(first.VolumeMounts, func(got corev1.VolumeMount) bool {
+			return got.Name == m.Name && got.MountPath == m.MountPath && !got.ReadOnly
+		}) {
 			t.Errorf("the first container lacks the mount %+v: %+v", m, first.VolumeMounts)
 		}
 		if i := slices.IndexFunc(pod.Volumes, func(v corev1.Volume) bool { return v.Name == m.Name && v.EmptyDir != nil }); i < 0 {
