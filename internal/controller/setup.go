@@ -36,6 +36,7 @@ import (
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/artifact"
+	"github.com/asyncjob/asyncjob/internal/cachetransform"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
 	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
@@ -85,17 +86,23 @@ func (o Options) worker() (workerConfig, error) {
 }
 
 // CacheOptions restricts the manager's cache to what the controller needs: Jobs
-// and pods carrying the asyncjob.io/name label, never every pod in the cluster.
+// and pods carrying the asyncjob.io/name label, never every pod in the cluster,
+// and no object's managedFields. The last-applied annotation stays: the
+// controller updates some cached objects whole (the tombstone ConfigMaps),
+// and an update without it would remove it from the server.
 func CacheOptions() cache.Options {
 	ours, err := labels.NewRequirement(asyncjobv1alpha1.LabelName, selection.Exists, nil)
 	if err != nil {
 		panic(err) // a constant requirement; cannot fail
 	}
 	selector := labels.NewSelector().Add(*ours)
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&batchv1.Job{}: {Label: selector},
-		&corev1.Pod{}:  {Label: selector},
-	}}
+	return cache.Options{
+		ByObject: map[client.Object]cache.ByObject{
+			&batchv1.Job{}: {Label: selector},
+			&corev1.Pod{}:  {Label: selector},
+		},
+		DefaultTransform: cachetransform.StripManagedFields(),
+	}
 }
 
 // Setup registers both controllers and their index with the manager. The
