@@ -39,6 +39,7 @@ import (
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
 	"github.com/asyncjob/asyncjob/internal/artifact"
 	"github.com/asyncjob/asyncjob/internal/tombstone"
+	"github.com/asyncjob/asyncjob/test/framework"
 	"github.com/asyncjob/asyncjob/test/wrappers"
 )
 
@@ -46,13 +47,13 @@ import (
 // own, as the chart's default backend (a volume) is.
 func fileStore(t *testing.T) (*artifact.Store, string) {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := artifact.Open(context.Background(), "file://"+dir+"?no_tmp_dir=true")
+	u := framework.FileStore(t)
+	store, err := artifact.Open(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	return store, dir
+	return store, strings.TrimSuffix(strings.TrimPrefix(u, "file://"), "?no_tmp_dir=true")
 }
 
 // artifactsOptions run the controller with a store, and with an entrypoint
@@ -291,6 +292,48 @@ func TestIntegrationDeleteWaitsForAStoreThatIsDown(t *testing.T) {
 	thaw()
 	waitGone(t, ns, "stuck")
 	if err := expectKeys(context.Background(), store, ns, "stuck"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestIntegrationDeleteWaitsForS3: the same with an S3 store (versitygw)
+// that is stopped: connections refused keep the AsyncJob, with the
+// condition, until the server is back on its address.
+func TestIntegrationDeleteWaitsForS3(t *testing.T) {
+	needEnv(t)
+	s3 := framework.StartS3(t)
+	s3.SetEnv(t)
+	store, err := artifact.Open(context.Background(), s3.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	startControllerWith(t, artifactsOptions(store))
+	ns := newNamespace(t)
+	in := putFile(t, store, ns, "on-s3", artifact.Input, "clip.mov", "a movie")
+	putFile(t, store, ns, "on-s3", artifact.Output, "clip.webm", "a converted movie")
+	mustCreate(t, filesJob("on-s3", ns, uniqueTypeName(t), in).Obj())
+	waitObserved(t, ns, "on-s3", asyncjobv1alpha1.StatePending)
+
+	s3.Stop()
+	deleteAJ(t, ns, "on-s3")
+	waitArtifactsCondition(t, ns, "on-s3", metav1.ConditionFalse, asyncjobv1alpha1.ReasonStoreUnavailable, msgStoreUnavailableDelete)
+	consistently(t, "the AsyncJob stays while the store is down", 2*time.Second, func(ctx context.Context) error {
+		aj, err := getAJ(ctx, ns, "on-s3")
+		if err != nil || !hasArtifactsFinalizer(aj) {
+			return fmt.Errorf("the AsyncJob (err %v) lost its finalizer while the store was down", err)
+		}
+		return nil
+	})
+
+	s3.Restart(t)
+	eventuallyWithin(t, "the AsyncJob is gone once the store is back", time.Minute, func(ctx context.Context) error {
+		if _, err := getAJ(ctx, ns, "on-s3"); !isNotFound(err) {
+			return fmt.Errorf("still there (err %v)", err)
+		}
+		return nil
+	})
+	if err := expectKeys(context.Background(), store, ns, "on-s3"); err != nil {
 		t.Error(err)
 	}
 }

@@ -96,12 +96,6 @@ func (w *AsyncJobWrapper) Finalizer(f string) *AsyncJobWrapper {
 	return w
 }
 
-// Inputs sets spec.inputs: the files uploaded with the submission.
-func (w *AsyncJobWrapper) Inputs(in ...asyncjobv1alpha1.Artifact) *AsyncJobWrapper {
-	w.Spec.Inputs = in
-	return w
-}
-
 // Cancel sets spec.cancel.
 func (w *AsyncJobWrapper) Cancel() *AsyncJobWrapper {
 	w.Spec.Cancel = true
