@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	_ "gocloud.dev/blob/fileblob" // the stores these tests open by URL, as cmd does
+	_ "gocloud.dev/blob/s3blob"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
