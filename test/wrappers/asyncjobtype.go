@@ -151,6 +151,14 @@ func (w *AsyncJobTypeWrapper) Entrypoint(m asyncjobv1alpha1.EntrypointMode) *Asy
 	return w
 }
 
+// Artifacts sets spec.artifacts: the parameters naming an input, and the
+// output patterns. Such a type must inject the entrypoint (Entrypoint, and
+// a first container with a command).
+func (w *AsyncJobTypeWrapper) Artifacts(inputParameters []string, outputs ...string) *AsyncJobTypeWrapper {
+	w.Spec.Artifacts = &asyncjobv1alpha1.TypeArtifacts{InputParameters: inputParameters, Outputs: outputs}
+	return w
+}
+
 // Defaults sets the limits a job gets when it asks for none.
 func (w *AsyncJobTypeWrapper) Defaults(l asyncjobv1alpha1.JobLimits) *AsyncJobTypeWrapper {
 	w.Spec.Defaults = l
