@@ -85,6 +85,8 @@ var problemTypes = []problemType{
 	// Defined beside their routes: logs (jobs_logs.go), worker callbacks (auth_worker.go).
 	problemLogsNotReady, problemNoLogs, problemJobGone,
 	problemNoWebhook, problemDeliveryNotFound, problemSecretRotationConflict,
+	// Uploads (problem_artifacts.go).
+	problemArtifactsNotConfigured, problemArtifactsUnavailable, problemMalformedMultipart, problemUploadInProgress,
 }
 
 // problemDetails is an RFC 9457 problem details object with this API's extension
