@@ -281,4 +281,3 @@ func uploadHash(jobHash string, inputs []v1alpha1.Artifact) string {
 	sum := sha256.Sum256(b.Bytes())
 	return hex.EncodeToString(sum[:])
 }
-
