@@ -40,6 +40,8 @@ import (
 	"time"
 
 	_ "gocloud.dev/blob/fileblob" // the file:// store of these tests
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
@@ -612,4 +614,20 @@ func TestUploadMemoryStaysFlat(t *testing.T) {
 	if len(in) != 1 || in[0].Size != size || in[0].SHA256 != hex.EncodeToString(hash.Sum(nil)) {
 		t.Errorf("inputs %+v, want %d bytes with the sent SHA-256", in, size)
 	}
+}
+
+// TestUploadCreateFails: the files are stored but the AsyncJob cannot be
+// created (its namespace is terminating: envtest has no namespace
+// controller, so it stays so); the files are removed.
+func TestUploadCreateFails(t *testing.T) {
+	u := newUploadHarness(t)
+	ctx := context.Background()
+	u.must(u.env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: u.tenantB}}))
+	body, ct := multipartBody(u.jobJSON("clip.mov"), file{name: "clip.mov", content: bytes.NewReader(randomBytes(t, 1<<20))})
+	r := u.upload(u.tenantB, body, ct)
+	if r.StatusCode < 400 {
+		t.Fatalf("status %d: the job was created in a terminating namespace", r.StatusCode)
+	}
+	t.Logf("answer: %d %s", r.StatusCode, r.body)
+	u.expectNothingLeft(u.tenantB)
 }
