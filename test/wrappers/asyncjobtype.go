@@ -151,14 +151,6 @@ func (w *AsyncJobTypeWrapper) Entrypoint(m asyncjobv1alpha1.EntrypointMode) *Asy
 	return w
 }
 
-// Artifacts sets spec.artifacts: the parameters naming an input, and the
-// output patterns. Such a type must inject the entrypoint (Entrypoint, and
-// a first container with a command).
-func (w *AsyncJobTypeWrapper) Artifacts(inputParameters []string, outputs ...string) *AsyncJobTypeWrapper {
-	w.Spec.Artifacts = &asyncjobv1alpha1.TypeArtifacts{InputParameters: inputParameters, Outputs: outputs}
-	return w
-}
-
 // Defaults sets the limits a job gets when it asks for none.
 func (w *AsyncJobTypeWrapper) Defaults(l asyncjobv1alpha1.JobLimits) *AsyncJobTypeWrapper {
 	w.Spec.Defaults = l
@@ -206,5 +198,13 @@ func (w *AsyncJobTypeWrapper) MaxPriority(p int32) *AsyncJobTypeWrapper {
 // Kueue hands the type's admission to the Kueue LocalQueue localQueue.
 func (w *AsyncJobTypeWrapper) Kueue(localQueue string) *AsyncJobTypeWrapper {
 	w.Spec.Kueue = &asyncjobv1alpha1.KueueQueue{LocalQueue: localQueue}
+	return w
+}
+
+// Artifacts declares the files the type's jobs take and produce; the API
+// requires the entrypoint for it, so this sets Inject too.
+func (w *AsyncJobTypeWrapper) Artifacts(inputParameters []string, outputs ...string) *AsyncJobTypeWrapper {
+	w.Spec.Artifacts = &asyncjobv1alpha1.TypeArtifacts{InputParameters: inputParameters, Outputs: outputs}
+	w.Spec.Entrypoint = asyncjobv1alpha1.EntrypointInject
 	return w
 }
