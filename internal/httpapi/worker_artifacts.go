@@ -27,7 +27,6 @@ import (
 	"github.com/asyncjob/asyncjob/internal/artifact"
 )
 
-
 // getInput handles GET /v1/jobs/{id}/inputs/{name} (worker token only): the
 // job's input, as a client downloads it (ETag "<sha256>", Range).
 func (s *Server) getInput(c *gin.Context) error {
@@ -121,4 +120,3 @@ func outputContentType(header string) (string, error) {
 	}
 	return formatted, nil
 }
-
