@@ -39,7 +39,7 @@ func cachedJob() *v1alpha1.AsyncJob {
 		State(v1alpha1.StateRunning).Obj()
 	aj.ResourceVersion, aj.UID, aj.Finalizers = "42", "u-1", []string{"asyncjob.io/x"}
 	aj.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "asyncjob-api", Operation: metav1.ManagedFieldsOperationUpdate,
-		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:type":{}}}`)}}}
+		FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:type":{}}}`)}}
 	return aj
 }
 

@@ -166,3 +166,54 @@ func TestGetJobAnswersFromTheHub(t *testing.T) {
 		t.Errorf("GET with the hub's ETag: %d, want 304", rec.Code)
 	}
 }
+
+// BenchmarkGetJob: GET /v1/jobs/{id} of a running job through the handler in
+// process (fake cache, auth mode none), 200 and 304, with the hub holding the
+// job's rendering (as the informer keeps it) and without (every GET renders
+// and hashes, as before the hub's rendering was reused).
+func BenchmarkGetJob(b *testing.B) {
+	for _, fed := range []bool{true, false} {
+		aj := wrappers.MakeAsyncJob(uuid.NewString(), "dev").Tenant("dev").Type("convert").
+			Params(`{"input":"https://example.com/a.mov","format":"webm"}`).State(v1alpha1.StateRunning).Obj()
+		aj.Status.Attempts = 1
+		aj.Status.Progress = &v1alpha1.Progress{Percent: 40, Step: "encode"}
+		c := fake.NewClientBuilder().WithScheme(framework.Scheme()).WithObjects(aj).Build()
+		s := newUnitServer(b, func(cfg *Config) { cfg.Cache, cfg.APIReader = c, c; cfg.Log = logr.Discard() })
+		var cached v1alpha1.AsyncJob
+		if err := c.Get(context.Background(), client.ObjectKeyFromObject(aj), &cached); err != nil {
+			b.Fatal(err)
+		}
+		if fed {
+			ev, err := render(&cached)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.hub.observe(ev, false, false)
+		}
+		body, _ := json.Marshal(s.jobView(context.Background(), &cached))
+		h := s.Handler()
+		for _, tc := range []struct {
+			name, inm string
+			status    int
+		}{{"200", "", http.StatusOK}, {"304", etagOf(body), http.StatusNotModified}} {
+			name := tc.name + "/hub-rendering"
+			if !fed {
+				name = tc.name + "/rendered-per-request"
+			}
+			b.Run(name, func(b *testing.B) {
+				req := httptest.NewRequest(http.MethodGet, jobPath(aj.Name), nil)
+				if tc.inm != "" {
+					req.Header.Set("If-None-Match", tc.inm)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code != tc.status {
+						b.Fatalf("%d, want %d", rec.Code, tc.status)
+					}
+				}
+			})
+		}
+	}
+}
