@@ -478,7 +478,9 @@ func TestUploadIdempotencyKey(t *testing.T) {
 	if !bytes.Equal(got, clip) {
 		t.Error("a replay or a refused reuse changed the original's file")
 	}
-	if files := u.storedFiles(); len(files) != 1 {
+	// fileblob keeps a file's attributes in a NAME.attrs sidecar.
+	prefix := u.tenantA + "/" + id + "/inputs/clip.mov"
+	if files := u.storedFiles(); strings.Join(files, ",") != prefix+","+prefix+".attrs" {
 		t.Errorf("files %v, want the original's one", files)
 	}
 	var list v1alpha1.AsyncJobList
