@@ -346,12 +346,10 @@ func TestUploadLimits(t *testing.T) {
 // server must not need to answer.
 type blockingReader struct {
 	open <-chan struct{}
-	read atomic.Bool
 }
 
 func (b *blockingReader) Read(p []byte) (int, error) {
 	<-b.open
-	b.read.Store(true)
 	return 0, io.EOF
 }
 
@@ -383,14 +381,14 @@ func TestUploadRefusedBeforeFiles(t *testing.T) {
 			open := make(chan struct{})
 			content := &blockingReader{open: open}
 			body, ct := multipartBody(tc.job, file{name: "clip.mov", content: content})
+			// upload returns with the answer while the file's content is
+			// still blocked: had the server waited for it, this would hang
+			// until the server's read deadline and fail.
 			r := u.upload(tc.tenant, body, ct)
 			close(open)
 			r.expect(t, tc.status)
 			if p := r.problem(t); p.Code != tc.code {
 				t.Errorf("problem %+v", p)
-			}
-			if content.read.Load() {
-				t.Error("the file was read before the answer")
 			}
 			if files := u.storedFiles(); len(files) != 0 {
 				t.Errorf("files in the store: %v", files)
