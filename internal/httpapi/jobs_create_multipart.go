@@ -55,7 +55,16 @@ func isMultipartForm(contentType string) bool {
 // which spools to memory and disk). Any failure once a file reached the
 // store removes what this request stored: a rejected upload leaves no file
 // and no AsyncJob.
-func (s *Server) createJobMultipart(c *gin.Context) error {
+func (s *Server) createJobMultipart(c *gin.Context) (err error) {
+	defer func() {
+		if err != nil {
+			// The rest of the body is not wanted: answer, then close the
+			// connection. Otherwise net/http reads up to 256 KiB of it
+			// before it writes the answer, and a client that sends the
+			// file only once it has the answer would wait for nothing.
+			c.Header("Connection", "close")
+		}
+	}()
 	if s.cfg.Artifacts == nil {
 		return artifactsNotConfigured()
 	}
