@@ -37,7 +37,7 @@ func (s *Server) getJob(c *gin.Context) error {
 		return err
 	}
 	s.jobHeaders(c, aj)
-	return writeJSON(c, http.StatusOK, s.jobView(c.Request.Context(), aj))
+	return s.writeJob(c, aj) // jobs_read_etag.go
 }
 
 // getResult handles GET /v1/jobs/{id}/result: the result of a completed job,

@@ -210,6 +210,9 @@ func New(cfg Config) (*Server, error) {
 		if err := s.store.feedHub(informers, s.hub); err != nil {
 			return nil, err
 		}
+		if err := s.store.feedIndex(informers); err != nil {
+			return nil, err
+		}
 	}
 	s.progress = newCoalescer(cfg.ProgressInterval, cfg.KubeTimeout, s.store.writeProgress, cfg.Log)
 	s.engine = s.routes(m)

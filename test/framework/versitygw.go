@@ -99,6 +99,13 @@ func VersitygwBinary(t testing.TB) string {
 // through the S3 API, and stops it when the test ends.
 func StartS3(t testing.TB) *S3 {
 	t.Helper()
+	return StartS3On(t, "127.0.0.1")
+}
+
+// StartS3On is StartS3 listening on host, e.g. the local cluster's HostIP
+// for pods of its real node to reach (loopback only, otherwise).
+func StartS3On(t testing.TB, host string) *S3 {
+	t.Helper()
 	bin := VersitygwBinary(t)
 	s := &S3{
 		dir:    t.TempDir(),
@@ -109,7 +116,7 @@ func StartS3(t testing.TB) *S3 {
 	// A port picked free may be taken before versitygw binds it: try again.
 	var err error
 	for range 3 {
-		if err = s.start(bin); err == nil {
+		if err = s.start(bin, host); err == nil {
 			break
 		}
 	}
@@ -125,13 +132,28 @@ func StartS3(t testing.TB) *S3 {
 	return s
 }
 
-func (s *S3) start(bin string) error {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func (s *S3) start(bin, host string) error {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return err
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
+	return s.run(bin, addr)
+}
+
+// Restart starts a stopped server again, on the same address and directory:
+// a store that comes back after an outage, for code that holds its URL.
+func (s *S3) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	if err := s.run(VersitygwBinary(t), strings.TrimPrefix(s.endpoint, "http://")); err != nil {
+		t.Fatalf("restarting versitygw: %v", err)
+	}
+	s.stopOnce = sync.Once{}
+}
+
+func (s *S3) run(bin, addr string) error {
 	s.endpoint = "http://" + addr
 	s.logs = &syncBuffer{}
 	s.cmd = exec.Command(bin, "--access", s.access, "--secret", s.secret, "--region", S3Region,
@@ -178,7 +200,7 @@ func (s *S3) URL() string {
 	return "s3://" + s.bucket + "?" + q.Encode()
 }
 
-// Endpoint is the server's base URL, http://127.0.0.1:PORT.
+// Endpoint is the server's base URL, http://HOST:PORT.
 func (s *S3) Endpoint() string { return s.endpoint }
 
 // Env is the credentials' environment, as the chart sets it from a Secret.

@@ -50,7 +50,7 @@ the non-root pods may write to a freshly provisioned volume.
 
 {{/* Container args of both commands. */}}
 {{- define "asyncjob.artifacts.args" -}}
-{{- if include "asyncjob.artifacts.enabled" . }}
+{{- if include "asyncjob.artifacts.enabled" . -}}
 - {{ printf "--artifact-store-url=%s" (include "asyncjob.artifacts.url" .) | quote }}
 {{- end }}
 {{- end }}
@@ -58,7 +58,7 @@ the non-root pods may write to a freshly provisioned volume.
 {{/* The API's own artifact flags: limits and downloads. */}}
 {{- define "asyncjob.artifacts.apiArgs" -}}
 {{- if include "asyncjob.artifacts.enabled" . }}
-{{- $a := .Values.artifacts }}
+{{- $a := .Values.artifacts -}}
 - --artifact-max-file-bytes={{ int64 $a.maxFileBytes }}
 - --artifact-max-request-bytes={{ int64 $a.maxRequestBytes }}
 - --artifact-max-output-bytes={{ int64 $a.maxOutputBytes }}
@@ -70,7 +70,7 @@ the non-root pods may write to a freshly provisioned volume.
 {{/* Credentials of the S3 store, from the Secret's entries. */}}
 {{- define "asyncjob.artifacts.env" -}}
 {{- $st := .Values.artifacts.store }}
-{{- if and (eq $st.type "s3") $st.s3.credentials.existingSecret }}
+{{- if and (eq $st.type "s3") $st.s3.credentials.existingSecret -}}
 - name: AWS_ACCESS_KEY_ID
   valueFrom:
     secretKeyRef:
@@ -85,7 +85,7 @@ the non-root pods may write to a freshly provisioned volume.
 {{- end }}
 
 {{- define "asyncjob.artifacts.volume" -}}
-{{- if eq .Values.artifacts.store.type "filesystem" }}
+{{- if eq .Values.artifacts.store.type "filesystem" -}}
 - name: artifacts
   persistentVolumeClaim:
     claimName: {{ include "asyncjob.artifacts.claimName" . }}
@@ -93,7 +93,7 @@ the non-root pods may write to a freshly provisioned volume.
 {{- end }}
 
 {{- define "asyncjob.artifacts.volumeMount" -}}
-{{- if eq .Values.artifacts.store.type "filesystem" }}
+{{- if eq .Values.artifacts.store.type "filesystem" -}}
 - name: artifacts
   mountPath: {{ .Values.artifacts.store.filesystem.mountPath }}
 {{- end }}
