@@ -17,6 +17,7 @@ limitations under the License.
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -68,9 +69,15 @@ func (s *Server) getArtifact(c *gin.Context) error {
 		switch {
 		case err == nil:
 			// The URL is a credential for as long as it lasts: no cache keeps it.
+			body, err := json.Marshal(artifactRedirect{Location: u, ExpiresAt: expires})
+			if err != nil {
+				return err
+			}
 			c.Header("Location", u)
 			c.Header("Cache-Control", "no-store")
-			return writeJSON(c, http.StatusSeeOther, artifactRedirect{Location: u, ExpiresAt: expires})
+			// No ETag: the answer is not a representation of the file.
+			c.Data(http.StatusSeeOther, "application/json", body)
+			return nil
 		case !errors.Is(err, artifact.ErrPresignUnsupported):
 			return fromStore(err, aj.Name, name)
 		}
@@ -105,7 +112,10 @@ func serveArtifact(c *gin.Context, st *artifact.Store, aj *v1alpha1.AsyncJob, ki
 	if w.status == 0 {
 		return nil
 	}
-	h.Del("Content-Disposition") // the problem is not the file
+	// The problem is not the file, nor ServeContent's text/plain error.
+	for _, k := range []string{"Content-Disposition", "Content-Type", "X-Content-Type-Options"} {
+		h.Del(k)
+	}
 	switch w.status {
 	case http.StatusRequestedRangeNotSatisfiable:
 		// ServeContent set Content-Range: bytes */size, as RFC 9110 15.5.17 asks.
