@@ -47,7 +47,7 @@ import (
 
 // layout names how this command turns packages into an image: change it
 // when the image's tree changes, so cached archives are rebuilt.
-const layout = "ffmpeg-image/1"
+const layout = "ffmpeg-image/2"
 
 // roots are the packages asked for; the image's programs come from them.
 var (
