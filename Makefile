@@ -82,8 +82,9 @@ verify-generated: manifests generate ## Fail when generated files differ from wh
 test: test-integration fuzz e2e ## Run every test: unit, envtest integration, fuzzing (FUZZTIME each), and end-to-end on a local cluster (the README's test command).
 
 .PHONY: test-integration
-test-integration: manifests generate fmt vet envtest-assets helm ## Run unit and envtest integration tests (builds kube-apiserver and etcd on first use).
+test-integration: manifests generate fmt vet envtest-assets helm versitygw ## Run unit and envtest integration tests (builds kube-apiserver, etcd and versitygw on first use).
 	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/k8s-binaries.sh kube-apiserver etcd | tail -n1)}" HELM=$(HELM) \
+		ASYNCJOB_VERSITYGW="$${ASYNCJOB_VERSITYGW:-$$(hack/versitygw.sh | tail -n1)}" \
 		go test $(GO_TEST_FLAGS) -timeout $(ENVTEST_TIMEOUT) $$(go list ./... | grep -v -e /test/e2e -e /test/localcluster -e /test/install -e /test/bench -e /test/chaos -e /test/kueue)
 
 .PHONY: e2e
@@ -168,13 +169,21 @@ envtest-assets: ## Build (once) kube-apiserver and etcd for envtest; skipped whe
 	@if [ -z "$${KUBEBUILDER_ASSETS:-}" ]; then KUBE_VERSION=$(KUBE_VERSION) hack/k8s-binaries.sh kube-apiserver etcd >/dev/null; fi
 
 .PHONY: cluster-assets
-cluster-assets: ## Build (once) the local cluster's binaries: control plane, kubelet, kube-proxy, kubectl, kwok, Kueue (in parallel).
+cluster-assets: ## Build (once) the local cluster's binaries: control plane, kubelet, kube-proxy, kubectl, kwok, Kueue, versitygw (in parallel).
 	@# Kueue alone takes about 11 minutes cold: it builds beside the others,
 	@# not after them. Each script locks its own cache entry.
 	@KUBE_VERSION=$(KUBE_VERSION) hack/k8s-binaries.sh kube-apiserver etcd kube-controller-manager kube-scheduler kubelet kube-proxy kubectl >/dev/null & k8s=$$!; \
 		hack/kwok.sh >/dev/null & kwok=$$!; \
 		hack/kueue.sh >/dev/null & kueue=$$!; \
-		rc=0; wait $$k8s || rc=1; wait $$kwok || rc=1; wait $$kueue || rc=1; exit $$rc
+		hack/versitygw.sh >/dev/null & versitygw=$$!; \
+		rc=0; wait $$k8s || rc=1; wait $$kwok || rc=1; wait $$kueue || rc=1; wait $$versitygw || rc=1; exit $$rc
+
+# versitygw: a real S3-compatible server (signatures checked) for the artifact
+# store's S3 tests; tests find it through ASYNCJOB_VERSITYGW (the target sets
+# it) or by running hack/versitygw.sh. About 3 minutes cold on 2 cores.
+.PHONY: versitygw
+versitygw: ## Build (once) versitygw, the S3-compatible server the artifact store's tests run against.
+	@hack/versitygw.sh >/dev/null
 
 ##@ Build
 
