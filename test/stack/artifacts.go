@@ -67,3 +67,9 @@ func (s *Stack) UseArtifactStore(ctx context.Context, url string) error {
 	flag := "--artifact-store-url=" + url
 	return s.Reconfigure(ctx, []string{flag}, []string{flag})
 }
+
+// AddControllerArgs appends args to the controller's command line, from
+// BeforeStart, as AddAPIArgs does the API's.
+func (s *Stack) AddControllerArgs(args ...string) {
+	s.opts.ControllerArgs = append(s.opts.ControllerArgs, args...)
+}
