@@ -168,9 +168,9 @@ func realConvertSetUp(ctx context.Context, s *stack.Stack, logf func(string, ...
 		return err
 	}
 	// no_tmp_dir: partial writes stay in dir, so the final rename works.
-	flag := "--artifact-store-url=file://" + dir + "?no_tmp_dir=true"
-	s.AddAPIArgs(flag)
-	s.AddControllerArgs(flag)
+	storeFlag := "--artifact-store-url=file://" + dir + "?no_tmp_dir=true"
+	s.AddAPIArgs(storeFlag)
+	s.AddControllerArgs(storeFlag)
 	logf("artifact store: %s", dir)
 	logf("importing the ffmpeg image %s into the real node (built from Debian's packages on first use: minutes)", localcluster.FFmpegImage)
 	return s.Cluster.LoadFFmpegImage(ctx)

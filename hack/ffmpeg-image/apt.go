@@ -80,7 +80,8 @@ func resolve(ctx context.Context, work string, roots []string) ([]pkg, error) {
 // download fetches every package's .deb into dir with apt-get download,
 // which checks each file against the signed index's hash.
 func download(ctx context.Context, dir string, pkgs []pkg) error {
-	args := []string{"download", "-qq", "-o", "APT::Sandbox::User=root"}
+	args := make([]string, 0, 4+len(pkgs))
+	args = append(args, "download", "-qq", "-o", "APT::Sandbox::User=root")
 	for _, p := range pkgs {
 		args = append(args, p.Name+":"+p.Arch+"="+p.Version)
 	}

@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -44,7 +45,7 @@ func assemble(r *rootfs, c *closure, pkgs []pkg, out string) error {
 	if err := os.Chmod(filepath.Join(out, "tmp"), 0o777|os.ModeSticky); err != nil {
 		return err
 	}
-	for _, top := range []string{"bin", "lib", "lib64", "sbin"} {
+	for _, top := range usrMerged {
 		if err := os.Symlink("usr/"+top, filepath.Join(out, top)); err != nil {
 			return err
 		}
@@ -80,11 +81,12 @@ func assemble(r *rootfs, c *closure, pkgs []pkg, out string) error {
 	return nil
 }
 
+// usrMerged are the top directories Debian 12 links into /usr.
+var usrMerged = []string{"bin", "lib", "lib64", "sbin"}
+
 // merged is rel under Debian 12's merged /usr: bin/dash is usr/bin/dash.
 func merged(rel string) string {
-	top, _, _ := strings.Cut(rel, "/")
-	switch top {
-	case "bin", "lib", "lib64", "sbin":
+	if top, _, _ := strings.Cut(rel, "/"); slices.Contains(usrMerged, top) {
 		return "usr/" + rel
 	}
 	return rel

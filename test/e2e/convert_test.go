@@ -117,81 +117,90 @@ func TestRealNodeConvert(t *testing.T) {
 }
 
 func convertScenarios(ctx context.Context, t *testing.T, storeURL, clip, long, corrupt string) {
-	t.Run("ConvertToWebm", func(t *testing.T) {
-		id := uploadJob(ctx, t, map[string]any{"input": "clip.mov", "format": "webm"}, clip)
-		percents, done := watchConversion(ctx, t, id)
-		t.Logf("progress seen: %v", percents)
-		if !slices.IsSorted(percents) || len(percents) < 2 || percents[len(percents)-1] != 100 || !slices.ContainsFunc(percents, func(p int32) bool { return p > 0 && p < 100 }) {
-			t.Errorf("progress seen %v: want increasing values, one between 0 and 100, ending at 100", percents)
-		}
-		if done.Progress == nil || done.Progress.Step != "ffmpeg" {
-			t.Errorf("final progress %+v: want step ffmpeg (from its -progress stream)", done.Progress)
-		}
+	t.Run("ConvertToWebm", func(t *testing.T) { convertToWebm(ctx, t, storeURL, clip) })
+	t.Run("CorruptInputFailsWithFFmpegsReason", func(t *testing.T) { corruptInput(ctx, t, storeURL, corrupt) })
+	t.Run("CancelStopsThePodAndRemovesOutputs", func(t *testing.T) { cancelConversion(ctx, t, storeURL, long) })
+}
 
-		items := listArtifacts(ctx, t, id)
-		in, out := findItem(items, "clip.mov"), findItem(items, "clip.webm")
-		if in == nil || in.Kind != "input" || in.Size != fileSize(t, clip) || in.SHA256 != fileSHA256(t, clip) {
-			t.Errorf("input clip.mov: %+v, want kind input with the uploaded file's size and SHA-256 (items %+v)", in, items)
-		}
-		if out == nil || out.Kind != "output" || out.ContentType != "video/webm" {
-			t.Fatalf("output clip.webm: %+v, want kind output, video/webm (items %+v)", out, items)
-		}
-		path := filepath.Join(t.TempDir(), "clip.webm")
-		download(ctx, t, out.Href, path)
-		if got := fileSHA256(t, path); got != out.SHA256 {
-			t.Errorf("downloaded SHA-256 %s, listed %s", got, out.SHA256)
-		}
-		p := probe(t, path)
-		if p.video != "vp9" || p.audio != "opus" || math.Abs(p.duration-4) > 0.5 {
-			t.Errorf("ffprobe of the output: video %q, audio %q, %.2f s; want vp9, opus, 4 s", p.video, p.audio, p.duration)
-		}
-		if keys := storeKeys(ctx, t, storeURL, id); !slices.Equal(keys, []string{"inputs/clip.mov", "outputs/clip.webm"}) {
-			t.Errorf("the store holds %v for %s, want its input and its output", keys, id)
-		}
+// convertToWebm: upload, progress to 100, the listed and downloaded webm,
+// the store's keys, and none left after DELETE.
+func convertToWebm(ctx context.Context, t *testing.T, storeURL, clip string) {
+	id := uploadJob(ctx, t, map[string]any{"input": "clip.mov", "format": "webm"}, clip)
+	percents, done := watchConversion(t, id)
+	t.Logf("progress seen: %v", percents)
+	if !slices.IsSorted(percents) || len(percents) < 2 || percents[len(percents)-1] != 100 || !slices.ContainsFunc(percents, func(p int32) bool { return p > 0 && p < 100 }) {
+		t.Errorf("progress seen %v: want increasing values, one between 0 and 100, ending at 100", percents)
+	}
+	if done.Progress == nil || done.Progress.Step != "ffmpeg" {
+		t.Errorf("final progress %+v: want step ffmpeg (from its -progress stream)", done.Progress)
+	}
 
-		// Deleting the job removes its files (the controller's finalizer).
-		deleteJob(ctx, t, id)
-		waitStoreEmpty(ctx, t, storeURL, id)
+	items := listArtifacts(ctx, t, id)
+	in, out := findItem(items, "clip.mov"), findItem(items, "clip.webm")
+	if in == nil || in.Kind != "input" || in.Size != fileSize(t, clip) || in.SHA256 != fileSHA256(t, clip) {
+		t.Errorf("input clip.mov: %+v, want kind input with the uploaded file's size and SHA-256 (items %+v)", in, items)
+	}
+	if out == nil || out.Kind != "output" || out.ContentType != "video/webm" {
+		t.Fatalf("output clip.webm: %+v, want kind output, video/webm (items %+v)", out, items)
+	}
+	path := filepath.Join(t.TempDir(), "clip.webm")
+	download(ctx, t, out.Href, path)
+	if got := fileSHA256(t, path); got != out.SHA256 {
+		t.Errorf("downloaded SHA-256 %s, listed %s", got, out.SHA256)
+	}
+	p := probe(t, path)
+	if p.video != "vp9" || p.audio != "opus" || math.Abs(p.duration-4) > 0.5 {
+		t.Errorf("ffprobe of the output: video %q, audio %q, %.2f s; want vp9, opus, 4 s", p.video, p.audio, p.duration)
+	}
+	if keys := storeKeys(ctx, t, storeURL, id); !slices.Equal(keys, []string{"inputs/clip.mov", "outputs/clip.webm"}) {
+		t.Errorf("the store holds %v for %s, want its input and its output", keys, id)
+	}
+
+	// Deleting the job removes its files (the controller's finalizer).
+	deleteJob(ctx, t, id)
+	waitStoreEmpty(ctx, t, storeURL, id)
+}
+
+// corruptInput: the job fails with ffmpeg's own reason in its problem.
+func corruptInput(ctx context.Context, t *testing.T, storeURL, corrupt string) {
+	id := uploadJob(ctx, t, map[string]any{"input": "bad.mov", "format": "webm"}, corrupt)
+	j := api.waitFor(t, id, 5*time.Minute, "FAILED", func(j httpapi.Job, found bool) bool {
+		return found && (j.Status == httpapi.StatusFailed || j.Status == httpapi.StatusCompleted)
 	})
+	if j.Status != httpapi.StatusFailed || j.Problem == nil || !strings.Contains(j.Problem.Detail, "Invalid data found when processing input") {
+		t.Errorf("a corrupt input: status %s, problem %+v; want FAILED with ffmpeg's reason", j.Status, j.Problem)
+	}
+	deleteJob(ctx, t, id)
+	waitStoreEmpty(ctx, t, storeURL, id)
+}
 
-	t.Run("CorruptInputFailsWithFFmpegsReason", func(t *testing.T) {
-		id := uploadJob(ctx, t, map[string]any{"input": "bad.mov", "format": "webm"}, corrupt)
-		j := api.waitFor(t, id, 5*time.Minute, "FAILED", func(j httpapi.Job, found bool) bool {
-			return found && (j.Status == httpapi.StatusFailed || j.Status == httpapi.StatusCompleted)
-		})
-		if j.Status != httpapi.StatusFailed || j.Problem == nil || !strings.Contains(j.Problem.Detail, "Invalid data found when processing input") {
-			t.Errorf("a corrupt input: status %s, problem %+v; want FAILED with ffmpeg's reason", j.Status, j.Problem)
-		}
-		deleteJob(ctx, t, id)
-		waitStoreEmpty(ctx, t, storeURL, id)
+// cancelConversion: cancelled midway, the pod stops and no output is left
+// (the input stays until DELETE).
+func cancelConversion(ctx context.Context, t *testing.T, storeURL, long string) {
+	id := uploadJob(ctx, t, map[string]any{"input": "long.mkv", "format": "webm"}, long)
+	// Converting: ffmpeg reported some progress, so it is writing its output.
+	api.waitFor(t, id, 5*time.Minute, "progress above 0", func(j httpapi.Job, found bool) bool {
+		return found && j.Status == httpapi.StatusRunning && j.Progress != nil && j.Progress.Percent > 0
 	})
-
-	t.Run("CancelStopsThePodAndRemovesOutputs", func(t *testing.T) {
-		id := uploadJob(ctx, t, map[string]any{"input": "long.mkv", "format": "webm"}, long)
-		// Converting: ffmpeg reported some progress, so it is writing its output.
-		api.waitFor(t, id, 5*time.Minute, "progress above 0", func(j httpapi.Job, found bool) bool {
-			return found && j.Status == httpapi.StatusRunning && j.Progress != nil && j.Progress.Percent > 0
-		})
-		resp, raw, err := api.Do(ctx, http.MethodPost, "/v1/jobs/"+id+"/cancel", nil)
-		if err != nil || resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("cancel: %v %v %s, want 202", err, resp, raw)
+	resp, raw, err := api.Do(ctx, http.MethodPost, "/v1/jobs/"+id+"/cancel", nil)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("cancel: %v %v %s, want 202", err, resp, raw)
+	}
+	// Within the pod's grace period (30 s): ffmpeg stops on SIGTERM.
+	api.waitStatus(t, id, httpapi.StatusCancelled, 2*time.Minute)
+	if _, jobs, pods, err := objectsOf(ctx, id); err != nil || jobs != 0 || pods != 0 {
+		t.Errorf("after CANCELLED: jobs %d pods %d (err %v), want none", jobs, pods, err)
+	}
+	for _, it := range listArtifacts(ctx, t, id) {
+		if it.Kind == "output" {
+			t.Errorf("a cancelled job lists output %+v", it)
 		}
-		// Within the pod's grace period (30 s): ffmpeg stops on SIGTERM.
-		api.waitStatus(t, id, httpapi.StatusCancelled, 2*time.Minute)
-		if _, jobs, pods, err := objectsOf(ctx, id); err != nil || jobs != 0 || pods != 0 {
-			t.Errorf("after CANCELLED: jobs %d pods %d (err %v), want none", jobs, pods, err)
-		}
-		for _, it := range listArtifacts(ctx, t, id) {
-			if it.Kind == "output" {
-				t.Errorf("a cancelled job lists output %+v", it)
-			}
-		}
-		if keys := storeKeys(ctx, t, storeURL, id); !slices.Equal(keys, []string{"inputs/long.mkv"}) {
-			t.Errorf("the store holds %v for the cancelled %s, want its input only", keys, id)
-		}
-		deleteJob(ctx, t, id)
-		waitStoreEmpty(ctx, t, storeURL, id)
-	})
+	}
+	if keys := storeKeys(ctx, t, storeURL, id); !slices.Equal(keys, []string{"inputs/long.mkv"}) {
+		t.Errorf("the store holds %v for the cancelled %s, want its input only", keys, id)
+	}
+	deleteJob(ctx, t, id)
+	waitStoreEmpty(ctx, t, storeURL, id)
 }
 
 // requireHostFFmpeg skips (or, with ASYNCJOB_REQUIRE_REAL_NODE=1, fails)
@@ -284,7 +293,7 @@ func writeParts(mw *multipart.Writer, job any, file string) error {
 
 // watchConversion polls the job until COMPLETED and returns the distinct
 // percents seen, in order; FAILED or CANCELLED fails the test.
-func watchConversion(ctx context.Context, t *testing.T, id string) ([]int32, httpapi.Job) {
+func watchConversion(t *testing.T, id string) ([]int32, httpapi.Job) {
 	t.Helper()
 	var percents []int32
 	j := api.waitFor(t, id, 10*time.Minute, "COMPLETED", func(j httpapi.Job, found bool) bool {
