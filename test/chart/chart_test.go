@@ -77,6 +77,7 @@ func TestDefaultObjects(t *testing.T) {
 	t.Parallel()
 	r := render(t)
 	want := []string{
+		"AsyncJobType/convert", // convert.enabled
 		"ClusterRole/" + apiName, "ClusterRole/" + controllerName, "ClusterRole/asyncjob-metrics-reader",
 		"ClusterRoleBinding/" + apiName, "ClusterRoleBinding/" + controllerName,
 		"Deployment/" + apiName, "Deployment/" + controllerName,
