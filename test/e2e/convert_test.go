@@ -75,16 +75,6 @@ func TestRealNodeConvert(t *testing.T) {
 	if err := s.Cluster.LoadFFmpegImage(ctx); err != nil {
 		t.Fatalf("the ffmpeg image: %v", err)
 	}
-	jt, err := stack.ConvertType(localcluster.FFmpegImage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Client.Create(ctx, jt); err != nil {
-		t.Fatalf("creating the convert type: %v", err)
-	}
-	if err := waitSubmittable(ctx, typeConvert); err != nil {
-		t.Fatal(err)
-	}
 	// The rest of the suite runs without a store, as it started.
 	t.Cleanup(func() {
 		if err := s.UseArtifactStore(context.Background(), ""); err != nil {
@@ -104,6 +94,7 @@ func TestRealNodeConvert(t *testing.T) {
 		if err := s.UseArtifactStore(ctx, url); err != nil {
 			t.Fatal(err)
 		}
+		convertType(ctx, t)
 		convertScenarios(ctx, t, url, clip, long, corrupt)
 	})
 	t.Run("s3", func(t *testing.T) {
@@ -112,9 +103,32 @@ func TestRealNodeConvert(t *testing.T) {
 		if err := s.UseArtifactStore(ctx, srv.URL()); err != nil {
 			t.Fatal(err)
 		}
+		convertType(ctx, t)
 		convertScenarios(ctx, t, srv.URL(), clip, long, corrupt)
 	})
 }
+
+// convertType creates typeConvert once, with a store configured (a type
+// with artifacts is no use without one), and waits until it is submittable:
+// again after each restart of the API.
+func convertType(ctx context.Context, t *testing.T) {
+	t.Helper()
+	if !convertTypeCreated {
+		jt, err := stack.ConvertType(localcluster.FFmpegImage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Client.Create(ctx, jt); err != nil {
+			t.Fatalf("creating the convert type: %v", err)
+		}
+		convertTypeCreated = true
+	}
+	if err := waitSubmittable(ctx, typeConvert); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var convertTypeCreated bool
 
 func convertScenarios(ctx context.Context, t *testing.T, storeURL, clip, long, corrupt string) {
 	t.Run("ConvertToWebm", func(t *testing.T) { convertToWebm(ctx, t, storeURL, clip) })
