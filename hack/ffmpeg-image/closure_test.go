@@ -64,7 +64,7 @@ func TestClosureAndAssemble(t *testing.T) {
 	tree := t.TempDir()
 	copyFile(t, "/usr/bin/dash", tree, "bin/dash")
 	copyFile(t, "/lib/x86_64-linux-gnu/libc.so.6", tree, "lib/x86_64-linux-gnu/libc.so.6")
-	copyFile(t, "/lib/x86_64-linux-gnu/libc.so.6", tree, "usr/lib/x86_64-linux-gnu/other/libc.so.6")
+	copyFile(t, "/lib/x86_64-linux-gnu/libc.so.6", tree, "lib/alt/libc.so.6") // sorts first
 	copyFile(t, "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", tree, "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
 	if err := os.MkdirAll(filepath.Join(tree, "lib64"), 0o755); err != nil {
 		t.Fatal(err)
