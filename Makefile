@@ -180,7 +180,8 @@ cluster-assets: ## Build (once) the local cluster's binaries: control plane, kub
 
 # versitygw: a real S3-compatible server (signatures checked) for the artifact
 # store's S3 tests; tests find it through ASYNCJOB_VERSITYGW (the target sets
-# it) or by running hack/versitygw.sh. About 3 minutes cold on 2 cores.
+# it) or by running hack/versitygw.sh. Cold: 17 minutes measured on 2 cores
+# shared with other builds (4.5 minutes of CPU, downloads included).
 .PHONY: versitygw
 versitygw: ## Build (once) versitygw, the S3-compatible server the artifact store's tests run against.
 	@hack/versitygw.sh >/dev/null

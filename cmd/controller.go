@@ -17,6 +17,7 @@ limitations under the License.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -59,6 +60,7 @@ func runController(args []string) error {
 	webhookSchedule := fs.String("webhook-retry-schedule", "", "FOR TESTING: comma-separated delays between webhook attempts, e.g. 1s,2s,3s; empty: the Standard Webhooks schedule (5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h)")
 	tombstoneRetention := fs.Duration("tombstone-retention", tombstone.DefaultRetention, "how long a job removed after its TTL answers 410 Gone (then 404); 0 keeps no tombstones")
 	tombstoneMax := fs.Int("tombstone-max-per-namespace", tombstone.DefaultMaxEntries, fmt.Sprintf("most tombstones kept per tenant namespace (1 to %d); the oldest go first", tombstone.MaxEntriesLimit))
+	artifactStoreURL := fs.String("artifact-store-url", "", "gocloud.dev/blob URL of the artifact store whose files the controller removes when a job is deleted or cancelled, e.g. file:///data?no_tmp_dir=true or s3://BUCKET?endpoint=http://HOST:PORT&use_path_style=true&region=us-east-1 (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); the API's flag of the same name names the same store; empty: none (a deleted job with files keeps its finalizer)")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -81,6 +83,14 @@ func runController(args []string) error {
 	webhookOpts, err := webhookOptions(*webhookTimeout, *webhookAllowed, *webhookSchedule)
 	if err != nil {
 		return err
+	}
+
+	store, err := openControllerStore(context.Background(), *artifactStoreURL)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		defer func() { _ = store.Close() }()
 	}
 
 	cfg, err := ctrl.GetConfig()
@@ -108,6 +118,7 @@ func runController(args []string) error {
 		WorkerTokenKey:          tokenKey,
 		EntrypointImage:         *entrypointImage,
 		Tombstones:              controller.TombstoneOptions{Retention: *tombstoneRetention, MaxPerNamespace: *tombstoneMax},
+		ArtifactStore:           store,
 	}
 	if err := controller.Setup(mgr, opts); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
@@ -121,7 +132,12 @@ func runController(args []string) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	log.Info("Starting the controller manager", "callbacks", *callbackURL != "", "webhookAllowedCIDRs", *webhookAllowed, "callbackURL", *callbackURL, "entrypointImage", *entrypointImage)
+	storeLog := "none"
+	if store != nil {
+		storeLog = redactStoreURL(*artifactStoreURL) // never its query: credentials may be there
+	}
+	log.Info("Starting the controller manager", "callbacks", *callbackURL != "", "webhookAllowedCIDRs", *webhookAllowed, "callbackURL", *callbackURL, "entrypointImage", *entrypointImage,
+		"artifactStore", storeLog)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

@@ -23,6 +23,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -58,6 +59,20 @@ func (f ffmpegDurationFlag) Set(s string) error {
 	return nil
 }
 
+// jsonListFlag parses a flag as the environment has it: a JSON array of
+// strings.
+type jsonListFlag struct{ l *[]string }
+
+func (f jsonListFlag) String() string {
+	if f.l == nil || *f.l == nil {
+		return ""
+	}
+	b, _ := json.Marshal(*f.l)
+	return string(b)
+}
+
+func (f jsonListFlag) Set(s string) error { return json.Unmarshal([]byte(s), f.l) }
+
 // runEntrypoint wraps a job's command: asyncjob entrypoint [flags] -- CMD ARGS...
 // It exits with the command's exit code, so it never returns on success.
 func runEntrypoint(args []string) error {
@@ -75,6 +90,10 @@ func runEntrypoint(args []string) error {
 	fs.DurationVar(&cfg.ProgressInterval, "progress-interval", cfg.ProgressInterval, "Least time between two progress callbacks (env "+entrypoint.EnvProgressInterval+").")
 	fs.DurationVar(&cfg.FlushTimeout, "flush-timeout", cfg.FlushTimeout, "Time allowed for the last progress and the result upload after the command exits (env "+entrypoint.EnvFlushTimeout+").")
 	fs.Var(ffmpegDurationFlag{&cfg.FFmpegDuration}, "ffmpeg-duration", "The input's duration for ffmpeg -progress, seconds or HH:MM:SS.cc (env "+entrypoint.EnvFFmpegDuration+"); wins over ffmpeg's Duration line.")
+	fs.StringVar(&cfg.InputsDir, "inputs-dir", cfg.InputsDir, "Directory the inputs are downloaded to, and the command's working directory (env "+entrypoint.EnvInputsDir+").")
+	fs.StringVar(&cfg.OutputsDir, "outputs-dir", cfg.OutputsDir, "Directory created for the command's outputs (env "+entrypoint.EnvOutputsDir+").")
+	fs.Var(jsonListFlag{&cfg.Inputs}, "inputs", `The job's input names to download before the command, a JSON array such as ["clip.mov"] (env `+entrypoint.EnvInputs+").")
+	fs.Var(jsonListFlag{&cfg.Outputs}, "outputs", `Paths (filepath.Match patterns) uploaded as outputs when the command succeeds, a JSON array such as ["/asyncjob/outputs/*"] (env `+entrypoint.EnvOutputs+").")
 	// Errors are the entrypoint's own, not bugs: no stack traces among the job's logs.
 	zapOpts := zap.Options{StacktraceLevel: zapcore.PanicLevel}
 	zapOpts.BindFlags(fs)

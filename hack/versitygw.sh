@@ -19,7 +19,7 @@ if [ ! -x "${OUT}/versitygw" ]; then
   exec 9>"${OUT}/.lock"
   flock 9
   if [ ! -x "${OUT}/versitygw" ]; then
-    echo "versitygw: building github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION} (about 3 minutes on a cold cache, 2 cores)" >&2
+    echo "versitygw: building github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION} (3 to 17 minutes on a cold cache, 2 cores, as busy as they are)" >&2
     start=$(date +%s)
     # Outside any module, so this repository's go.mod and GOFLAGS play no part.
     (cd "${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod GOBIN="${OUT}" CGO_ENABLED=0 \

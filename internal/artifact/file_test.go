@@ -116,15 +116,18 @@ func TestFileStoreWritesStayInItsDirectory(t *testing.T) {
 	}
 }
 
-// probeReader calls probe once, on its first Read, while the write is open.
+// probeReader calls probe once, when at bytes were read (0: on the first
+// Read), while the write is open.
 type probeReader struct {
 	data  []byte
+	at    int
+	read  int
 	probe func()
 	done  bool
 }
 
 func (r *probeReader) Read(p []byte) (int, error) {
-	if !r.done {
+	if !r.done && r.read >= r.at {
 		r.done = true
 		r.probe()
 	}
@@ -133,6 +136,7 @@ func (r *probeReader) Read(p []byte) (int, error) {
 	}
 	n := copy(p, r.data)
 	r.data = r.data[n:]
+	r.read += n
 	return n, nil
 }
 

@@ -148,9 +148,11 @@ func (s *Store) Put(ctx context.Context, namespace, job string, kind Kind, name 
 	// Cancelling the writer's context before Close aborts the write.
 	wctx, abort := context.WithCancel(ctx)
 	defer abort()
+	var upload s3Upload
 	w, err := s.bucket.NewWriter(wctx, Key(namespace, job, kind, name), &blob.WriterOptions{
 		ContentType: contentType,
 		IfNotExist:  opts.IfNotExist,
+		BeforeWrite: upload.beforeWrite,
 	})
 	if err != nil {
 		return v1alpha1.Artifact{}, classify(err)
@@ -168,6 +170,7 @@ func (s *Store) Put(ctx context.Context, namespace, job string, kind Kind, name 
 	if err != nil {
 		abort()
 		_ = w.Close()
+		abortS3Uploads(ctx, s.bucket, &upload)
 		return v1alpha1.Artifact{}, err
 	}
 	if err := w.Close(); err != nil {

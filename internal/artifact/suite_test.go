@@ -146,6 +146,9 @@ func testPutGetListDelete(t *testing.T, b backend) {
 	if keys := list(t, s, "tenant-a", "job1"); !slices.Equal(keys, want) {
 		t.Fatalf("List = %q, want %q", keys, want)
 	}
+	if got := readAll(t, s, "tenant-a", "job1", artifact.Output, "out.webm"); string(got) != "webm" {
+		t.Fatalf("the output reads %q", got)
+	}
 	obj, err = s.Get(ctx, "tenant-a", "job1", artifact.Output, "out.webm")
 	if err != nil {
 		t.Fatal(err)

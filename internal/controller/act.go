@@ -79,6 +79,12 @@ func (r *AsyncJobReconciler) act(ctx context.Context, aj *asyncjobv1alpha1.Async
 		r.Recorder.Normal(aj, asyncjobv1alpha1.ReasonExpired, "Delete", "deleting the finished AsyncJob: its TTL has passed")
 		err := r.Client.Delete(ctx, aj, client.PropagationPolicy(metav1.DeletePropagationForeground), client.Preconditions{UID: &aj.UID})
 		return outcome{}, client.IgnoreNotFound(err)
+
+	case actRemoveArtifacts:
+		return r.removeArtifacts(ctx, aj)
+
+	case actRemoveOutputs:
+		return r.removeOutputs(ctx, aj), nil
 	}
 	return outcome{}, fmt.Errorf("unknown action %q", a.Kind)
 }

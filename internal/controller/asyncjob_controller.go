@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/artifact"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
 )
 
@@ -48,9 +49,11 @@ type AsyncJobReconciler struct {
 	Worker workerConfig
 	// Tombstones bound the record of AsyncJobs removed after their TTL.
 	Tombstones TombstoneOptions
+	// Artifacts is the store of the jobs' files; nil without one.
+	Artifacts *artifact.Store
 }
 
-// +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs,verbs=get;list;watch;delete;patch
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobs/finalizers,verbs=update
 // +kubebuilder:rbac:groups=asyncjob.io,resources=asyncjobtypes,verbs=get;list;watch
@@ -89,6 +92,11 @@ func (r *AsyncJobReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 			return reconcile.Result{RequeueAfter: conflictRequeue}, nil
 		}
 		return reconcile.Result{}, err
+	}
+	if out.StoreErr != nil {
+		// Logged by the manager with the store's own words, which the status
+		// leaves out; the workqueue retries with a growing backoff.
+		return reconcile.Result{}, out.StoreErr
 	}
 	if newStatus.State.IsFinished() && newStatus.ExpireTime != nil && requeue == 0 {
 		// Nothing else wakes a finished AsyncJob at its expiry.

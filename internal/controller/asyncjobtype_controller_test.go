@@ -213,7 +213,7 @@ func TestReadyCondition(t *testing.T) {
 				jt.Spec.Template.Spec.Template.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "x", MountPath: "/var/run/asyncjob/"}}
 			},
 			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
-				Message: `container "worker" mounts /var/run/asyncjob/, which asyncjob uses (/var/run/asyncjob, /asyncjob-bin)`},
+				Message: `container "worker" mounts /var/run/asyncjob/, which asyncjob uses (/var/run/asyncjob, /asyncjob-bin, /asyncjob)`},
 		},
 		{
 			name: "a mount at the entrypoint's directory, in an init container",
@@ -221,13 +221,39 @@ func TestReadyCondition(t *testing.T) {
 				jt.Spec.Template.Spec.Template.Spec.InitContainers[0].VolumeMounts = []corev1.VolumeMount{{Name: "x", MountPath: "/asyncjob-bin/sub"}}
 			},
 			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
-				Message: `container "fetch" mounts /asyncjob-bin/sub, which asyncjob uses (/var/run/asyncjob, /asyncjob-bin)`},
+				Message: `container "fetch" mounts /asyncjob-bin/sub, which asyncjob uses (/var/run/asyncjob, /asyncjob-bin, /asyncjob)`},
+		},
+		{
+			name: "a mount at the artifacts' inputs directory",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Template.Spec.Template.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "x", MountPath: "/asyncjob/inputs"}}
+			},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
+				Message: `container "worker" mounts /asyncjob/inputs, which asyncjob uses (/var/run/asyncjob, /asyncjob-bin, /asyncjob)`},
+		},
+		{
+			name: "a mount at the artifacts' root, written unclean, in the second container",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				spec := &jt.Spec.Template.Spec.Template.Spec
+				spec.Containers = append(spec.Containers, corev1.Container{Name: "sidecar", Image: "example.com/sidecar:1",
+					VolumeMounts: []corev1.VolumeMount{{Name: "x", MountPath: "/asyncjob/../asyncjob//"}}})
+			},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
+				Message: `container "sidecar" mounts /asyncjob/../asyncjob//, which asyncjob uses (/var/run/asyncjob, /asyncjob-bin, /asyncjob)`},
+		},
+		{
+			name: "a volume with the name of the outputs' emptyDir",
+			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
+				jt.Spec.Template.Spec.Template.Spec.Volumes = []corev1.Volume{{Name: "asyncjob-outputs"}}
+			},
+			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "InvalidTemplate",
+				Message: `volume name "asyncjob-outputs" is reserved for asyncjob`},
 		},
 		{
 			name: "a mount next to them is fine",
 			mutate: func(jt *asyncjobv1alpha1.AsyncJobType) {
 				jt.Spec.Template.Spec.Template.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{
-					{Name: "x", MountPath: "/var/run"}, {Name: "y", MountPath: "/asyncjob-binaries"}}
+					{Name: "x", MountPath: "/var/run"}, {Name: "y", MountPath: "/asyncjob-binaries"}, {Name: "z", MountPath: "/asyncjobs/inputs"}}
 			},
 			want: metav1.Condition{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Valid", Message: validMessage},
 		},

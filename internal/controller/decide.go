@@ -62,6 +62,12 @@ const (
 	actDeleteJob actionKind = "DeleteJob"
 	// actExpire deletes the finished AsyncJob in the foreground: its TTL passed.
 	actExpire actionKind = "Expire"
+	// actRemoveArtifacts removes a deleted AsyncJob's files from the store,
+	// then its artifacts finalizer.
+	actRemoveArtifacts actionKind = "RemoveArtifacts"
+	// actRemoveOutputs removes a cancelled AsyncJob's outputs from the store;
+	// its inputs stay.
+	actRemoveOutputs actionKind = "RemoveOutputs"
 )
 
 type action struct {
@@ -90,7 +96,7 @@ type decision struct {
 func decide(w *world, cfg workerConfig, now time.Time) (decision, error) {
 	aj := w.AsyncJob
 	if !aj.DeletionTimestamp.IsZero() {
-		return decision{Action: action{Kind: actNone}}, nil // the garbage collector tears it down
+		return decideDeletion(w), nil // never a Job
 	}
 	if aj.Status.State.IsFinished() && ttlExpired(aj, now) {
 		return decision{Action: action{Kind: actExpire}}, nil
@@ -130,6 +136,10 @@ func decide(w *world, cfg workerConfig, now time.Time) (decision, error) {
 	case aj.Status.State.IsFinished() || aj.Spec.Cancel:
 		// Finished, or cancelled before a Job existed: never (re)create one.
 		obs.Accepted = acceptedOr(aj, cond(asyncjobv1alpha1.ConditionAccepted, false, asyncjobv1alpha1.ReasonCancelled, "cancelled before it started"))
+		if cancelledOutputs(w, obs) {
+			// The Job and its pods are gone, so no worker uploads any more.
+			return decision{Action: action{Kind: actRemoveOutputs}, Status: obs}, nil
+		}
 		return none, nil
 
 	case aj.Status.JobName != "":
@@ -179,6 +189,14 @@ type outcome struct {
 	// SecretConflict is true when a Secret of the worker Secret's name exists
 	// that the AsyncJob does not control: no Job was created.
 	SecretConflict bool
+	// StoreErr is the artifact store's error removing files: the status says
+	// so, and the pass is retried with backoff.
+	StoreErr error
+	// FinalizerRemoved is true when the deleted AsyncJob's files and its
+	// artifacts finalizer are gone: it may be gone itself.
+	FinalizerRemoved bool
+	// FinalizerConflict is true when the finalizer's removal lost a race.
+	FinalizerConflict bool
 }
 
 // settle combines a decision with its outcome: what the status is derived from
@@ -188,10 +206,13 @@ func settle(d decision, out outcome) (*observation, time.Duration) {
 	case d.Action.Kind == actCreateJob && out.AlreadyExists:
 		// The observation was stale: deriving a status from it would be wrong.
 		return nil, alreadyExistsRetryAfter
-	case d.Status == nil:
+	case out.FinalizerConflict:
+		return nil, conflictRequeue
+	case d.Status == nil, out.FinalizerRemoved:
 		return nil, 0
 	}
 	obs := *d.Status
+	settleArtifacts(d.Action.Kind, out, &obs)
 	if out.SecretConflict {
 		// As with a foreign Job: it is left alone, and it may be removed.
 		obs.Accepted = cond(asyncjobv1alpha1.ConditionAccepted, false, asyncjobv1alpha1.ReasonWorkerSecretConflict,

@@ -113,15 +113,31 @@ func buildJob(aj *asyncjobv1alpha1.AsyncJob, jobType *asyncjobv1alpha1.AsyncJobT
 		c := &spec.Template.Spec.InitContainers[i]
 		c.Env = append(slices.Clone(env), c.Env...)
 	}
+	var filesEnv []corev1.EnvVar
+	if arts := jobType.Spec.Artifacts; arts != nil {
+		if filesEnv, err = artifactsEnv(aj, arts); err != nil {
+			return nil, err
+		}
+	}
 	for i := range spec.Template.Spec.Containers {
 		c := &spec.Template.Spec.Containers[i]
+		ours := slices.Clone(env)
+		if i == 0 {
+			ours = append(ours, filesEnv...) // the entrypoint's container
+		}
 		// Ours come first so the template's own env and args can refer to them
 		// with $(ASYNCJOB_PARAM_...).
-		c.Env = append(slices.Clone(env), c.Env...)
+		c.Env = append(ours, c.Env...)
 	}
 	pod := &spec.Template.Spec
 	if cfg.callbacks() {
 		mountToken(pod, aj)
+	}
+	if jobType.Spec.Artifacts != nil {
+		if len(pod.Containers) == 0 {
+			return nil, errors.New("the template has no containers")
+		}
+		mountArtifacts(pod)
 	}
 	if jobType.Spec.InjectsEntrypoint() {
 		// The type controller checks both; a type not seen since the

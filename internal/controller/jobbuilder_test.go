@@ -213,6 +213,38 @@ func withEntrypoint(j *batchv1.Job) *batchv1.Job {
 	return j
 }
 
+// artifactsType is injectingType with artifacts: one input parameter and
+// two output patterns.
+func artifactsType() *asyncjobv1alpha1.AsyncJobType {
+	jt := injectingType()
+	jt.Spec.Artifacts = &asyncjobv1alpha1.TypeArtifacts{
+		InputParameters: []string{"input"},
+		Outputs:         []string{"/asyncjob/outputs/*", "/asyncjob/outputs/report.csv"},
+	}
+	return jt
+}
+
+// withFiles adds to a Job what a type with artifacts adds: two emptyDirs
+// mounted in the first container only, and the files' environment after ours,
+// before the template's own variables.
+func withFiles(j *batchv1.Job, inputs, outputs string) *batchv1.Job {
+	pod := &j.Spec.Template.Spec
+	pod.Volumes = append(pod.Volumes,
+		corev1.Volume{Name: "asyncjob-inputs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		corev1.Volume{Name: "asyncjob-outputs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+	first := &pod.Containers[0]
+	first.VolumeMounts = append(first.VolumeMounts,
+		corev1.VolumeMount{Name: "asyncjob-inputs", MountPath: "/asyncjob/inputs"},
+		corev1.VolumeMount{Name: "asyncjob-outputs", MountPath: "/asyncjob/outputs"})
+	own := slices.IndexFunc(first.Env, func(e corev1.EnvVar) bool { return e.Name == "LOG_LEVEL" })
+	first.Env = slices.Insert(first.Env, own,
+		corev1.EnvVar{Name: "ASYNCJOB_INPUTS_DIR", Value: "/asyncjob/inputs"},
+		corev1.EnvVar{Name: "ASYNCJOB_OUTPUTS_DIR", Value: "/asyncjob/outputs"},
+		corev1.EnvVar{Name: "ASYNCJOB_INPUTS", Value: inputs},
+		corev1.EnvVar{Name: "ASYNCJOB_OUTPUTS", Value: outputs})
+	return j
+}
+
 func workerResources() corev1.ResourceRequirements {
 	return corev1.ResourceRequirements{
 		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("1Gi")},
@@ -384,6 +416,34 @@ func TestBuildJob(t *testing.T) {
 			limits: defaultLimits,
 			cfg:    workerConfig{EntrypointImage: testWorker.EntrypointImage},
 			want:   wantBuiltJob(base),
+		},
+		{
+			name: "artifacts: the first container alone gets the files' volumes and environment, with the inputs' names",
+			aj: func() *asyncjobv1alpha1.AsyncJob {
+				aj := builderAsyncJob(`{"format":"csv"}`, nil)
+				aj.Spec.Inputs = []asyncjobv1alpha1.Artifact{
+					{Name: "clip.mov", Size: 3, SHA256: strings.Repeat("a", 64)},
+					{Name: "subs.srt", Size: 1, SHA256: strings.Repeat("b", 64)},
+				}
+				return aj
+			}(),
+			jobType: artifactsType(),
+			limits:  defaultLimits,
+			cfg:     testWorker,
+			want: withEntrypoint(withFiles(withCallbacks(wantBuiltJob(base)),
+				`["clip.mov","subs.srt"]`, `["/asyncjob/outputs/*","/asyncjob/outputs/report.csv"]`)),
+		},
+		{
+			name: "artifacts without inputs or outputs: both lists are empty arrays, never null",
+			aj:   builderAsyncJob(`{"format":"csv"}`, nil),
+			jobType: func() *asyncjobv1alpha1.AsyncJobType {
+				jt := injectingType()
+				jt.Spec.Artifacts = &asyncjobv1alpha1.TypeArtifacts{}
+				return jt
+			}(),
+			limits: defaultLimits,
+			cfg:    workerConfig{EntrypointImage: testWorker.EntrypointImage},
+			want:   withEntrypoint(withFiles(wantBuiltJob(base), `[]`, `[]`)),
 		},
 		{
 			name:    "entrypoint Inject without an entrypoint image",

@@ -50,6 +50,9 @@ type world struct {
 	// KueueEviction is the Workload condition saying why Kueue suspended a
 	// Job that had started (kueueEviction); nil otherwise or when unknown.
 	KueueEviction *metav1.Condition
+	// ArtifactStore is true when the controller has an artifact store to
+	// remove a job's files from (--artifact-store-url).
+	ArtifactStore bool
 }
 
 // observe reads the AsyncJob, its Job and that Job's pods, and its type. It
@@ -59,8 +62,16 @@ func (r *AsyncJobReconciler) observe(ctx context.Context, key types.NamespacedNa
 	if err := r.Client.Get(ctx, key, aj); err != nil {
 		return nil, client.IgnoreNotFound(err)
 	}
-	w := &world{AsyncJob: aj}
+	w := &world{AsyncJob: aj, ArtifactStore: r.Artifacts != nil}
 	if !aj.DeletionTimestamp.IsZero() {
+		if hasArtifactsFinalizer(aj) {
+			// Its files are removed once its Job, whose worker may still
+			// upload, is gone.
+			var err error
+			if w.Job, w.ForeignJob, err = r.ownedJob(ctx, aj); err != nil {
+				return nil, err
+			}
+		}
 		return w, nil // nothing else can change what happens to it
 	}
 

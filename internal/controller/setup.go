@@ -35,6 +35,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	asyncjobv1alpha1 "github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/artifact"
+	"github.com/asyncjob/asyncjob/internal/cachetransform"
 	"github.com/asyncjob/asyncjob/internal/paramschema"
 	"github.com/asyncjob/asyncjob/internal/workertoken"
 )
@@ -62,6 +64,11 @@ type Options struct {
 	// Tombstones bound the record of AsyncJobs removed after their TTL, from
 	// which the API answers 410 Gone; the zero value keeps none.
 	Tombstones TombstoneOptions
+	// ArtifactStore holds the jobs' files, which the controller removes when
+	// an AsyncJob is deleted (its finalizer) or cancelled (its outputs); nil:
+	// none is configured, and a deleted AsyncJob with files keeps its
+	// finalizer (ArtifactsRemoved=False, StoreNotConfigured).
+	ArtifactStore *artifact.Store
 }
 
 func (o Options) worker() (workerConfig, error) {
@@ -79,17 +86,23 @@ func (o Options) worker() (workerConfig, error) {
 }
 
 // CacheOptions restricts the manager's cache to what the controller needs: Jobs
-// and pods carrying the asyncjob.io/name label, never every pod in the cluster.
+// and pods carrying the asyncjob.io/name label, never every pod in the cluster,
+// and no object's managedFields. The last-applied annotation stays: the
+// controller updates some cached objects whole (the tombstone ConfigMaps),
+// and an update without it would remove it from the server.
 func CacheOptions() cache.Options {
 	ours, err := labels.NewRequirement(asyncjobv1alpha1.LabelName, selection.Exists, nil)
 	if err != nil {
 		panic(err) // a constant requirement; cannot fail
 	}
 	selector := labels.NewSelector().Add(*ours)
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&batchv1.Job{}: {Label: selector},
-		&corev1.Pod{}:  {Label: selector},
-	}}
+	return cache.Options{
+		ByObject: map[client.Object]cache.ByObject{
+			&batchv1.Job{}: {Label: selector},
+			&corev1.Pod{}:  {Label: selector},
+		},
+		DefaultTransform: cachetransform.StripManagedFields(),
+	}
 }
 
 // Setup registers both controllers and their index with the manager. The
@@ -119,6 +132,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Clock:      opts.Clock,
 		Worker:     worker,
 		Tombstones: opts.Tombstones,
+		Artifacts:  opts.ArtifactStore,
 	}
 	err = ctrl.NewControllerManagedBy(mgr).
 		For(&asyncjobv1alpha1.AsyncJob{}).

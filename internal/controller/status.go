@@ -67,6 +67,15 @@ type observation struct {
 	PodsLagging bool
 	// KueueEviction says why Kueue suspended the Job after it started.
 	KueueEviction *metav1.Condition
+	// Deleting is true for an AsyncJob being deleted: only ArtifactsRemoved
+	// changes.
+	Deleting bool
+	// ArtifactsRemoved, when set, is the ArtifactsRemoved condition this
+	// pass sets: the store removed the files, failed, or is not configured.
+	ArtifactsRemoved *metav1.Condition
+	// OutputsRemoved is true when this pass removed the outputs from the
+	// store (a cancellation): their records go too.
+	OutputsRemoved bool
 }
 
 // deriveStatus computes an AsyncJob's status from what was observed. It is pure.
@@ -76,6 +85,17 @@ type observation struct {
 func deriveStatus(prev asyncjobv1alpha1.AsyncJobStatus, obs observation, now metav1.Time) asyncjobv1alpha1.AsyncJobStatus {
 	s := *prev.DeepCopy()
 	s.ObservedGeneration = obs.Generation
+	// status.outputs is the REST API's record of the worker's uploads: kept
+	// as it is unless this pass removed the files themselves.
+	if obs.OutputsRemoved {
+		s.Outputs = nil
+	}
+	if obs.ArtifactsRemoved != nil {
+		setCondition(&s, *obs.ArtifactsRemoved, obs.Generation, now)
+	}
+	if obs.Deleting {
+		return s
+	}
 
 	if prev.State.IsFinished() && obs.Job == nil {
 		return s // the evidence is gone (cancelled, or the Job was removed later)

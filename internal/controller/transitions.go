@@ -52,6 +52,11 @@ func recordTransitions(rec eventRecorder, aj *asyncjobv1alpha1.AsyncJob, old, cu
 			rec.Normal(aj, asyncjobv1alpha1.ReasonStopping, "Cancel", "deleting the Job and its pods (foreground)")
 		}
 	}
+	if oc, nc := meta.FindStatusCondition(old.Conditions, asyncjobv1alpha1.ConditionArtifactsRemoved),
+		meta.FindStatusCondition(cur.Conditions, asyncjobv1alpha1.ConditionArtifactsRemoved); nc != nil &&
+		nc.Status != "True" && (oc == nil || oc.Reason != nc.Reason) {
+		rec.Warning(aj, nc.Reason, "RemoveArtifacts", nc.Message)
+	}
 	if old.State == cur.State {
 		return
 	}

@@ -178,7 +178,7 @@ func injectEntrypoint(pod *corev1.PodSpec, cfg workerConfig) error {
 func validateWorkerTemplate(spec *asyncjobv1alpha1.AsyncJobTypeSpec, cfg workerConfig) (reason string, err error) {
 	pod := &spec.Template.Spec.Template.Spec
 	for _, v := range pod.Volumes {
-		if v.Name == tokenVolume || v.Name == entrypointVolume {
+		if v.Name == tokenVolume || v.Name == entrypointVolume || v.Name == inputsVolume || v.Name == outputsVolume {
 			return asyncjobv1alpha1.ReasonInvalidTemplate, fmt.Errorf("volume name %q is reserved for asyncjob", v.Name)
 		}
 	}
@@ -187,8 +187,8 @@ func validateWorkerTemplate(spec *asyncjobv1alpha1.AsyncJobTypeSpec, cfg workerC
 			return asyncjobv1alpha1.ReasonInvalidTemplate, fmt.Errorf("container name %q is reserved for asyncjob", c.Name)
 		}
 		for _, m := range c.VolumeMounts {
-			if p := path.Clean(m.MountPath); within(p, TokenDir) || within(p, EntrypointDir) {
-				return asyncjobv1alpha1.ReasonInvalidTemplate, fmt.Errorf("container %q mounts %s, which asyncjob uses (%s, %s)", c.Name, m.MountPath, TokenDir, EntrypointDir)
+			if p := path.Clean(m.MountPath); within(p, TokenDir) || within(p, EntrypointDir) || within(p, ArtifactsRoot) {
+				return asyncjobv1alpha1.ReasonInvalidTemplate, fmt.Errorf("container %q mounts %s, which asyncjob uses (%s, %s, %s)", c.Name, m.MountPath, TokenDir, EntrypointDir, ArtifactsRoot)
 			}
 		}
 	}

@@ -98,6 +98,10 @@ func TestWorkerContractMatchesEntrypoint(t *testing.T) {
 		{EnvTokenFile, entrypoint.EnvTokenFile},
 		{EnvID, entrypoint.EnvJobID},
 		{TokenFile, entrypoint.DefaultTokenFile},
+		{EnvInputsDir, entrypoint.EnvInputsDir},
+		{EnvOutputsDir, entrypoint.EnvOutputsDir},
+		{EnvInputs, entrypoint.EnvInputs},
+		{EnvOutputs, entrypoint.EnvOutputs},
 	} {
 		if c.controller != c.entrypoint {
 			t.Errorf("the controller sets %q, the entrypoint reads %q", c.controller, c.entrypoint)

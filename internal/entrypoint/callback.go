@@ -48,6 +48,7 @@ var callbackBackoff = wait.Backoff{Duration: 500 * time.Millisecond, Factor: 2, 
 
 // callbacks calls the API server's worker callbacks of one job.
 type callbacks struct {
+	jobURL      string // {callback}/v1/jobs/{id}
 	progressURL string
 	resultURL   string
 	token       string
@@ -66,6 +67,7 @@ func newCallbacks(base, jobID, token string, client *http.Client, log logr.Logge
 	}
 	prefix := strings.TrimRight(base, "/") + "/v1/jobs/" + url.PathEscape(jobID)
 	return &callbacks{
+		jobURL:      prefix,
 		progressURL: prefix + "/progress",
 		resultURL:   prefix + "/result",
 		token:       token,
@@ -79,6 +81,9 @@ func newCallbacks(base, jobID, token string, client *http.Client, log logr.Logge
 type statusError struct {
 	code       int
 	retryAfter time.Duration
+	// detail is the answer's problem detail (RFC 9457), if any: the API's
+	// problems carry no internal error text, so it may be quoted.
+	detail string
 }
 
 func (e *statusError) Error() string {
@@ -93,7 +98,8 @@ func permanent(err error) bool {
 		return se.code < 500 && se.code != http.StatusRequestTimeout && se.code != http.StatusTooManyRequests
 	}
 	var pe *permanentError
-	return errors.As(err, &pe)
+	var fe *fileError
+	return errors.As(err, &pe) || (errors.As(err, &fe) && fe.permanent)
 }
 
 type permanentError struct{ err error }
@@ -109,20 +115,38 @@ func (c *callbacks) send(ctx context.Context, method, target string, body []byte
 		return &permanentError{err}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("User-Agent", userAgent)
+	c.authorize(req)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 		return nil
 	}
+	return statusOf(resp)
+}
+
+func (c *callbacks) authorize(req *http.Request) {
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("User-Agent", userAgent)
+}
+
+// statusOf reads an answer other than 2xx into a statusError.
+func statusOf(resp *http.Response) *statusError {
 	se := &statusError{code: resp.StatusCode}
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 		se.retryAfter = min(time.Duration(s)*time.Second, maxRetryAfter)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10)) // also lets the connection be reused
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
+		var problem struct {
+			Detail string `json:"detail"`
+		}
+		if json.Unmarshal(body, &problem) == nil {
+			se.detail = clip(problem.Detail, 256)
+		}
 	}
 	return se
 }

@@ -17,6 +17,7 @@ limitations under the License.
 package entrypoint
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,6 +37,12 @@ const (
 	EnvProgressInterval = "ASYNCJOB_PROGRESS_INTERVAL"
 	EnvFlushTimeout     = "ASYNCJOB_FLUSH_TIMEOUT"
 	EnvFFmpegDuration   = "ASYNCJOB_FFMPEG_DURATION"
+	// The job's files, set by the controller when the type has artifacts
+	// (internal/controller/artifacts_pod.go; docs/worker-contract.md, "Files").
+	EnvInputsDir  = "ASYNCJOB_INPUTS_DIR"
+	EnvOutputsDir = "ASYNCJOB_OUTPUTS_DIR"
+	EnvInputs     = "ASYNCJOB_INPUTS"  // JSON array of input names
+	EnvOutputs    = "ASYNCJOB_OUTPUTS" // JSON array of path patterns
 )
 
 // Defaults.
@@ -44,6 +51,9 @@ const (
 	DefaultTerminationLog   = "/dev/termination-log"
 	DefaultProgressInterval = time.Second
 	DefaultFlushTimeout     = 10 * time.Second
+	// DefaultTransferRetry is how long a failing download or upload of one
+	// file is retried, counted from its first failure.
+	DefaultTransferRetry = 2 * time.Minute
 )
 
 // Limits.
@@ -90,6 +100,21 @@ type Config struct {
 	// it from ffmpeg's own "Duration:" line.
 	FFmpegDuration time.Duration
 
+	// InputsDir is where the inputs are downloaded, and the command's working
+	// directory; empty: the entrypoint's own working directory.
+	InputsDir string
+	// OutputsDir is created for the command to write its outputs to.
+	OutputsDir string
+	// Inputs are the names of the job's inputs, downloaded before the command
+	// starts.
+	Inputs []string
+	// Outputs are the path patterns (filepath.Match) whose files are uploaded
+	// as the job's outputs when the command succeeds.
+	Outputs []string
+	// TransferRetry bounds the retries of one file's download or upload,
+	// from its first failure; 0: DefaultTransferRetry.
+	TransferRetry time.Duration
+
 	// Stdin, Stdout and Stderr are the entrypoint's own; the command reads
 	// Stdin directly and its output is copied to Stdout and Stderr.
 	Stdin          io.Reader
@@ -108,6 +133,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		JobID:            getenv(EnvJobID),
 		TokenFile:        orDefault(getenv(EnvTokenFile), DefaultTokenFile),
 		ResultFile:       getenv(EnvResultFile),
+		InputsDir:        getenv(EnvInputsDir),
+		OutputsDir:       getenv(EnvOutputsDir),
 		TerminationLog:   orDefault(getenv(EnvTerminationLog), DefaultTerminationLog),
 		ProgressInterval: DefaultProgressInterval,
 		FlushTimeout:     DefaultFlushTimeout,
@@ -131,6 +158,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.FFmpegDuration = d
 	}
+	for _, l := range []struct {
+		env string
+		to  *[]string
+	}{{EnvInputs, &c.Inputs}, {EnvOutputs, &c.Outputs}} {
+		if v := getenv(l.env); v != "" {
+			if err := json.Unmarshal([]byte(v), l.to); err != nil {
+				return c, fmt.Errorf("%s: not a JSON array of strings: %w", l.env, err)
+			}
+		}
+	}
 	return c, nil
 }
 
@@ -140,6 +177,9 @@ func (c Config) withDefaults() Config {
 	c.TerminationLog = orDefault(c.TerminationLog, DefaultTerminationLog)
 	if c.FlushTimeout <= 0 {
 		c.FlushTimeout = DefaultFlushTimeout
+	}
+	if c.TransferRetry <= 0 {
+		c.TransferRetry = DefaultTransferRetry
 	}
 	if c.Stdout == nil {
 		c.Stdout = io.Discard

@@ -15,10 +15,13 @@ limitations under the License.
 */
 
 // Package entrypoint is asyncjob entrypoint: it runs a job's command as an
-// asyncjob worker. It forwards signals to the command's process group, copies
+// asyncjob worker. It downloads the job's input files before the command
+// and uploads its output files after it succeeds, through the API's worker
+// routes. It forwards signals to the command's process group, copies
 // its output through unchanged while reading progress from it (::progress
 // lines and ffmpeg's -progress stream), sends that progress to the API
 // server's callback (coalesced, retried, never fatal), and delivers the
 // command's result (termination message or result callback) or its failure
-// reason. docs/worker-contract.md, "The entrypoint", is its contract.
+// reason. docs/worker-contract.md, "Files" and "The entrypoint", is its
+// contract.
 package entrypoint

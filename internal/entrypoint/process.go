@@ -52,6 +52,9 @@ const (
 	ExitNotFound      = 127 // the command does not exist
 	// ExitResult: the command succeeded, but its result could not be kept.
 	ExitResult = 1
+	// ExitFiles: an input could not be downloaded (the command did not run),
+	// or the command succeeded but an output could not be uploaded.
+	ExitFiles = 1
 )
 
 // process is the running command with the goroutines copying its output.
@@ -62,10 +65,12 @@ type process struct {
 	log     logr.Logger
 }
 
-// startCommand starts argv in its own process group (so that signals reach
-// every process it starts), copying its stdout and stderr through obs.
-func startCommand(argv []string, stdin io.Reader, stdout, stderr io.Writer, obs *observer, log logr.Logger) (*process, error) {
+// startCommand starts argv in dir (empty: the entrypoint's own working
+// directory) in its own process group (so that signals reach every process it
+// starts), copying its stdout and stderr through obs.
+func startCommand(argv []string, dir string, stdin io.Reader, stdout, stderr io.Writer, obs *observer, log logr.Logger) (*process, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
 	cmd.Stdin = stdin
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Pipes of our own, rather than exec's copying goroutines, so that Wait

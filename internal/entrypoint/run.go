@@ -45,6 +45,11 @@ func Run(ctx context.Context, cfg Config) int {
 	}
 
 	cb := setUpCallbacks(cfg, log)
+	if err := checkFiles(cfg, cb); err != nil {
+		log.Error(err, "Invalid configuration")
+		writeTermination(cfg, log, "asyncjob-entrypoint: "+err.Error())
+		return ExitUsage
+	}
 	var rep *reporter
 	if cb != nil {
 		rep = newReporter(cb, cfg.ProgressInterval, log)
@@ -63,8 +68,21 @@ func Run(ctx context.Context, cfg Config) int {
 	signal.Notify(pipe, syscall.SIGPIPE)
 	defer signal.Stop(pipe)
 
+	if len(cfg.Inputs) > 0 {
+		tctx, stopWatching := whileTransferring(ctx, signals)
+		err := downloadInputs(tctx, cfg, cb, log)
+		if sig := stopWatching(); sig != 0 {
+			writeTermination(cfg, log, signalledWhile(sig, "downloading the inputs; the command did not run"))
+			return 128 + int(sig)
+		}
+		if err != nil {
+			writeTermination(cfg, log, "asyncjob-entrypoint: "+err.Error())
+			return ExitFiles
+		}
+	}
+
 	name := filepath.Base(cfg.Command[0])
-	proc, err := startCommand(cfg.Command, cfg.Stdin, cfg.Stdout, cfg.Stderr, obs, log)
+	proc, err := startCommand(cfg.Command, cfg.InputsDir, cfg.Stdin, cfg.Stdout, cfg.Stderr, obs, log)
 	if err != nil {
 		log.Error(err, "Could not start the command", "command", cfg.Command[0])
 		why := err
@@ -88,7 +106,8 @@ func Run(ctx context.Context, cfg Config) int {
 	code := exitCode(state)
 	commandWrote := wroteItself(cfg.TerminationLog, before, existed)
 
-	// The last progress and the result, together, within FlushTimeout.
+	// The last progress within FlushTimeout, while the outputs are uploaded
+	// (for as long as that takes); then the result, within FlushTimeout.
 	flushCtx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout)
 	defer cancel()
 	context.AfterFunc(flushCtx, cancelSends)
@@ -96,13 +115,28 @@ func Run(ctx context.Context, cfg Config) int {
 	if rep != nil {
 		wg.Go(func() { rep.flush(flushCtx) })
 	}
+	var outputsErr error
+	var sig syscall.Signal
+	if code == 0 && len(cfg.Outputs) > 0 {
+		tctx, stopWatching := whileTransferring(ctx, signals)
+		outputsErr = uploadOutputs(tctx, cfg, cb, log)
+		sig = stopWatching()
+	}
 	var resultErr error
-	if code == 0 {
-		wg.Go(func() { resultErr = keepResult(flushCtx, cfg, obs, cb, commandWrote, log) })
+	if code == 0 && outputsErr == nil && sig == 0 {
+		resultCtx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout)
+		defer cancel()
+		wg.Go(func() { resultErr = keepResult(resultCtx, cfg, obs, cb, commandWrote, log) })
 	}
 	wg.Wait()
 
 	switch {
+	case sig != 0:
+		writeTermination(cfg, log, signalledWhile(sig, "uploading the outputs"))
+		return 128 + int(sig)
+	case outputsErr != nil:
+		writeTermination(cfg, log, "asyncjob-entrypoint: "+outputsErr.Error())
+		return ExitFiles
 	case resultErr != nil:
 		writeTermination(cfg, log, "asyncjob-entrypoint: "+resultErr.Error())
 		return ExitResult

@@ -146,6 +146,10 @@ type hub struct {
 	// states that no longer keep their JSON (nil: they all keep it). It must
 	// not call the hub.
 	load func(types.NamespacedName) (*jobEvent, bool)
+	// sameAs is, per job, a later resourceVersion whose representation is
+	// its latest event's (a change of hidden fields only), so GET can still
+	// answer with that event's ETag (jobs_read_etag.go).
+	sameAs map[types.NamespacedName]string
 }
 
 func newHub(history, buffer int) *hub {
@@ -155,7 +159,7 @@ func newHub(history, buffer int) *hub {
 	if buffer <= 0 {
 		buffer = DefaultEventBuffer
 	}
-	return &hub{latest: map[types.NamespacedName]*jobEvent{}, subs: map[*subscriber]struct{}{},
+	return &hub{latest: map[types.NamespacedName]*jobEvent{}, subs: map[*subscriber]struct{}{}, sameAs: map[types.NamespacedName]string{},
 		history: history, buffer: buffer, synced: func() bool { return false }}
 }
 
@@ -205,11 +209,15 @@ func (h *hub) observe(ev *jobEvent, initial, deleted bool) {
 	if prev != nil && prev.terminalRV != 0 {
 		ev.terminalRV = prev.terminalRV
 	}
+	delete(h.sameAs, ev.key)
 	if deleted {
 		delete(h.latest, ev.key)
 		ev.name, ev.deleted = eventDeleted, true
 	} else {
 		if prev != nil && (prev.etag == ev.etag || (ev.rv != 0 && ev.rv <= prev.rv)) {
+			if prev.etag == ev.etag && ev.rv > prev.rv {
+				h.sameAs[ev.key] = ev.id
+			}
 			return // nothing a client can see changed (a resync, a status write of hidden fields)
 		}
 		switch {

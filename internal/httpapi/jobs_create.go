@@ -143,15 +143,9 @@ func (s *Server) checkUnfinishedQuota(ctx context.Context, ns, tenant string) er
 	if s.cfg.MaxUnfinishedJobs <= 0 {
 		return nil
 	}
-	jobs, err := s.store.listJobs(ctx, ns, tenant, nil)
+	unfinished, err := s.store.unfinishedJobs(ctx, ns, tenant) // O(1): store_index.go
 	if err != nil {
 		return err
-	}
-	unfinished := 0
-	for i := range jobs {
-		if !jobs[i].Status.State.IsFinished() {
-			unfinished++
-		}
 	}
 	if unfinished >= s.cfg.MaxUnfinishedJobs {
 		return newError(problemTooManyUnfinished, "this client already has %d unfinished jobs, the most allowed; wait for some to finish or cancel them", unfinished).

@@ -149,28 +149,18 @@ func (s *Server) listJobs(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	all, err := s.store.listJobs(c.Request.Context(), ns, id.Tenant, f.labels)
+	// One more than the page: if it exists, there is a next page.
+	jobs, err := s.store.listPage(c.Request.Context(), ns, id.Tenant, f, f.limit+1)
 	if err != nil {
 		return err
 	}
-	sort.Slice(all, func(i, j int) bool { return newerFirst(&all[i], &all[j]) })
-	page := jobList{Items: []Job{}}
-	var last *v1alpha1.AsyncJob
-	for i := range all {
-		aj := &all[i]
-		if (f.typ != "" && aj.Spec.Type != f.typ) || (f.statuses != nil && !f.statuses[stateForFilter(aj)]) {
-			continue
-		}
-		if f.token != nil && !f.token.after(aj.CreationTimestamp.Time, aj.Name) {
-			continue
-		}
-		if len(page.Items) == f.limit {
-			// One more matches: there is a next page, starting after last.
-			page.NextPageToken = pageToken{Version: pageTokenVersion, Created: last.CreationTimestamp.Unix(), Name: last.Name, Filter: f.fingerprint()}.encode()
-			break
-		}
+	page := jobList{Items: make([]Job, 0, min(len(jobs), f.limit))}
+	for _, aj := range jobs[:min(len(jobs), f.limit)] {
 		page.Items = append(page.Items, s.jobView(c.Request.Context(), aj))
-		last = aj
+	}
+	if len(jobs) > f.limit {
+		last := jobs[f.limit-1]
+		page.NextPageToken = pageToken{Version: pageTokenVersion, Created: last.CreationTimestamp.Unix(), Name: last.Name, Filter: f.fingerprint()}.encode()
 	}
 	return writeJSON(c, http.StatusOK, page)
 }

@@ -247,11 +247,12 @@ func TestListLimitZeroIsTheDefault(t *testing.T) {
 	}
 }
 
-// waitListed waits until the server's cache lists n jobs of tenant.
+// waitListed waits until the server lists n jobs of tenant (its index, or
+// the cache before the index has synced).
 func (h *harness) waitListed(tenant string, n int) {
 	h.t.Helper()
-	h.eventually("the cache lists the jobs", func() bool {
-		jobs, err := h.server.store.listJobs(h.t.Context(), tenant, tenant, nil)
+	h.eventually("the server lists the jobs", func() bool {
+		jobs, err := h.server.store.listPage(h.t.Context(), tenant, tenant, listFilter{}, n)
 		return err == nil && len(jobs) >= n
 	})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/artifact"
 )
 
 // getJob handles GET and HEAD /v1/jobs/{id}.
@@ -36,7 +37,7 @@ func (s *Server) getJob(c *gin.Context) error {
 		return err
 	}
 	s.jobHeaders(c, aj)
-	return writeJSON(c, http.StatusOK, s.jobView(c.Request.Context(), aj))
+	return s.writeJob(c, aj) // jobs_read_etag.go
 }
 
 // getResult handles GET /v1/jobs/{id}/result: the result of a completed job,
@@ -49,9 +50,9 @@ func (s *Server) getResult(c *gin.Context) error {
 	switch statusOf(aj.Status.State) {
 	case StatusCompleted:
 		s.jobHeaders(c, aj)
-		result := []byte("null")
-		if aj.Status.Result != nil && len(aj.Status.Result.Raw) > 0 {
-			result = aj.Status.Result.Raw
+		result := completedResult(aj, toArtifacts(aj.Name, artifact.Output, aj.Status.Outputs))
+		if result == nil {
+			result = []byte("null")
 		}
 		return writeJSON(c, http.StatusOK, rawJSON(result))
 	case StatusPending, StatusRunning:

@@ -290,10 +290,13 @@ func (h *harness) setStatus(tenant, id string, mutate func(*v1alpha1.AsyncJobSta
 	mutate(&aj.Status)
 	h.must(h.env.Client.Status().Update(ctx, &aj))
 	rv := aj.ResourceVersion
+	key := types.NamespacedName{Namespace: tenant, Name: id}
 	h.eventually("status of "+id+" reaches the cache", func() bool {
 		var got v1alpha1.AsyncJob
-		err := h.server.store.cache.Get(ctx, types.NamespacedName{Namespace: tenant, Name: id}, &got)
-		return err == nil && got.ResourceVersion == rv
+		err := h.server.store.cache.Get(ctx, key, &got)
+		// Lists and the quota read the index, fed by the informer after the cache.
+		indexed := h.server.store.index == nil || h.server.store.index.resourceVersion(key) == rv
+		return err == nil && got.ResourceVersion == rv && indexed
 	})
 }
 

@@ -183,6 +183,9 @@ func (d *oasDoc) checkResponse(resp map[string]any, ptr string, head bool, statu
 	mt, _, _ := strings.Cut(header.Get("Content-Type"), ";")
 	media, ok := content[mt].(map[string]any)
 	if !ok {
+		media, ok = content["*/*"].(map[string]any) // a file of any type (artifacts)
+	}
+	if !ok {
 		return fmt.Errorf("%s: media type %q is not documented", ptr, mt)
 	}
 	if _, ok := media["schema"]; !ok || mt != "application/json" && mt != problemMediaType {

@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/artifact"
 )
 
 // labelPrefix namespaces REST labels among the AsyncJob's Kubernetes labels,
@@ -98,6 +99,9 @@ type Job struct {
 	Result          json.RawMessage   `json:"result"`
 	Problem         *JobProblem       `json:"problem"`
 	Webhook         *JobWebhook       `json:"webhook"` // webhook_view.go
+	// Inputs and Outputs are the job's files (artifacts_view.go).
+	Inputs  []JobArtifact `json:"inputs"`
+	Outputs []JobArtifact `json:"outputs"`
 	// Queue is the job's place in line while it waits, when known (queue_view.go).
 	Queue   *JobQueue  `json:"queue,omitempty"`
 	Timings JobTimings `json:"timings"` // queue_view.go
@@ -129,6 +133,8 @@ type JobLinks struct {
 	Self   string `json:"self"`
 	Cancel string `json:"cancel"`
 	Result string `json:"result"`
+	// Artifacts lists the job's files.
+	Artifacts string `json:"artifacts"`
 	// WebhookDeliveries is set only for a job with a webhook.
 	WebhookDeliveries string `json:"webhookDeliveries,omitempty"`
 }
@@ -157,10 +163,13 @@ func toJob(aj *v1alpha1.AsyncJob) Job {
 		CompletedAt:     timePtr(st.CompletionTime),
 		ExpiresAt:       timePtr(st.ExpireTime),
 		Links: JobLinks{
-			Self:   jobPath(aj.Name),
-			Cancel: jobPath(aj.Name) + "/cancel",
-			Result: jobPath(aj.Name) + "/result",
+			Self:      jobPath(aj.Name),
+			Cancel:    jobPath(aj.Name) + "/cancel",
+			Result:    jobPath(aj.Name) + "/result",
+			Artifacts: artifactsPath(aj.Name),
 		},
+		Inputs:  toArtifacts(aj.Name, artifact.Input, aj.Spec.Inputs),
+		Outputs: toArtifacts(aj.Name, artifact.Output, st.Outputs),
 	}
 	if aj.Spec.Parameters != nil && len(aj.Spec.Parameters.Raw) > 0 {
 		j.Parameters = json.RawMessage(aj.Spec.Parameters.Raw)
@@ -168,8 +177,8 @@ func toJob(aj *v1alpha1.AsyncJob) Job {
 	if p := st.Progress; p != nil {
 		j.Progress = &JobProgress{Percent: p.Percent, Step: p.Step, Message: p.Message, UpdatedAt: microPtr(p.UpdateTime)}
 	}
-	if j.Status == StatusCompleted && st.Result != nil && len(st.Result.Raw) > 0 {
-		j.Result = json.RawMessage(st.Result.Raw)
+	if j.Status == StatusCompleted {
+		j.Result = json.RawMessage(completedResult(aj, j.Outputs))
 	}
 	if j.Status == StatusFailed {
 		j.Problem = failureProblem(st.Failure)
@@ -178,6 +187,20 @@ func toJob(aj *v1alpha1.AsyncJob) Job {
 	j.UpdatedAt = updatedAt(aj)
 	j.Timings = timingsOf(aj)
 	return j
+}
+
+// completedResult is a completed job's result as clients see it: the
+// worker's, with links to its outputs (resultWithOutputs); nil (JSON null)
+// when it has neither.
+func completedResult(aj *v1alpha1.AsyncJob, outputs []JobArtifact) []byte {
+	var raw []byte
+	if r := aj.Status.Result; r != nil && len(r.Raw) > 0 {
+		raw = r.Raw
+	}
+	if raw = resultWithOutputs(raw, outputs); len(raw) == 0 {
+		return nil
+	}
+	return raw
 }
 
 // failureProblem turns the controller's failure record into a problem.

@@ -59,7 +59,9 @@ func TestToJob(t *testing.T) {
 		Problem: &JobProblem{Type: "https://asyncjob.io/problems/job-failed", Title: "Job failed", Detail: "too slow",
 			Code: "DEADLINE_EXCEEDED", Reason: "DeadlineExceeded", ExitCode: &exit},
 		Timings: JobTimings{Queued: new(int64(60)), Running: new(int64(3540))},
-		Links:   JobLinks{Self: "/v1/jobs/id1", Cancel: "/v1/jobs/id1/cancel", Result: "/v1/jobs/id1/result"},
+		Inputs:  []JobArtifact{},
+		Outputs: []JobArtifact{},
+		Links:   JobLinks{Self: "/v1/jobs/id1", Cancel: "/v1/jobs/id1/cancel", Result: "/v1/jobs/id1/result", Artifacts: "/v1/jobs/id1/artifacts"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("toJob (-want +got):\n%s", diff)

@@ -42,7 +42,14 @@ func writeJSON(c *gin.Context, status int, v any) error {
 		c.Data(status, "application/json", body)
 		return nil
 	}
-	etag := etagOf(body)
+	return writeRepresentation(c, status, body, etagOf(body))
+}
+
+// writeRepresentation answers a read with body, whose ETag is etag (etagOf
+// of those bytes, possibly computed before: jobs_read_etag.go); 304 when
+// If-None-Match already has it. body may be nil only when the answer is
+// sure to be 304 (etagMatches).
+func writeRepresentation(c *gin.Context, status int, body []byte, etag string) error {
 	c.Header("ETag", etag)
 	if status == http.StatusOK && etagMatches(c.GetHeader("If-None-Match"), etag) {
 		c.Status(http.StatusNotModified)

@@ -66,8 +66,15 @@ var routeClasses = map[string]routeClass{
 	// The job's own worker token only: no tenant, so nothing tenant-scoped.
 	"POST /v1/jobs/:id/progress": {kind: kindWorker},
 	"PUT /v1/jobs/:id/result":    {kind: kindWorker},
-	"GET /v1/types":              {kind: kindClient},
-	"GET /v1/types/:name":        {kind: kindClient},
+	// Artifacts: the client reads its job's files; the worker its inputs,
+	// and writes its outputs.
+	"GET /v1/jobs/:id/artifacts":        {kind: kindClient, jobScoped: true},
+	"GET /v1/jobs/:id/artifacts/:name":  {kind: kindClient, jobScoped: true},
+	"HEAD /v1/jobs/:id/artifacts/:name": {kind: kindClient, jobScoped: true},
+	"GET /v1/jobs/:id/inputs/:name":     {kind: kindWorker},
+	"PUT /v1/jobs/:id/outputs/:name":    {kind: kindWorker},
+	"GET /v1/types":                     {kind: kindClient},
+	"GET /v1/types/:name":               {kind: kindClient},
 	// Webhooks: the delivery log is per job, the signing secret per tenant.
 	"GET /v1/jobs/:id/webhook-deliveries":                        {kind: kindClient, jobScoped: true},
 	"POST /v1/jobs/:id/webhook-deliveries/:deliveryId/redeliver": {kind: kindClient, jobScoped: true},

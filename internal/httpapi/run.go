@@ -35,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/asyncjob/asyncjob/api/v1alpha1"
+	"github.com/asyncjob/asyncjob/internal/cachetransform"
 )
 
 // NewCache builds the informer cache the API reads from: AsyncJobs that carry a
@@ -64,7 +65,10 @@ func NewCache(cfg *rest.Config, scheme *runtime.Scheme, apiKeys *types.Namespace
 			Field:      fields.OneTermEqualSelector("metadata.name", apiKeys.Name),
 		}
 	}
-	c, err := cache.New(cfg, cache.Options{Scheme: scheme, ByObject: byObject})
+	// The API only reads what it caches (it updates AsyncJobs' status and
+	// merge-patches them, never updates them whole): keep no managedFields
+	// and no last-applied copies (cachetransform).
+	c, err := cache.New(cfg, cache.Options{Scheme: scheme, ByObject: byObject, DefaultTransform: cachetransform.StripForReading()})
 	if err != nil {
 		return nil, err
 	}

@@ -210,6 +210,9 @@ func New(cfg Config) (*Server, error) {
 		if err := s.store.feedHub(informers, s.hub); err != nil {
 			return nil, err
 		}
+		if err := s.store.feedIndex(informers); err != nil {
+			return nil, err
+		}
 	}
 	s.progress = newCoalescer(cfg.ProgressInterval, cfg.KubeTimeout, s.store.writeProgress, cfg.Log)
 	s.engine = s.routes(m)
@@ -290,11 +293,17 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	v1.POST("/jobs/:id/webhook-deliveries/:deliveryId/redeliver", handle(s.redeliverWebhook))
 	v1.GET("/webhooks/secret", handle(s.getWebhookSecret))
 	v1.POST("/webhooks/secret/rotate", handle(s.rotateWebhookSecret))
+	// Artifacts (jobs_artifacts.go).
+	v1.GET("/jobs/:id/artifacts", handle(s.listArtifacts))
+	v1.GET("/jobs/:id/artifacts/:name", handle(s.getArtifact))
+	v1.HEAD("/jobs/:id/artifacts/:name", handle(s.getArtifact))
 
 	// Worker callbacks: the job's worker token, no client credential, no tenant.
 	worker := e.Group("/v1", s.kubeTimeout(), s.workerAuth())
 	worker.POST("/jobs/:id/progress", handle(s.postProgress))
 	worker.PUT("/jobs/:id/result", handle(s.putResult))
+	worker.GET("/jobs/:id/inputs/:name", handle(s.getInput))
+	worker.PUT("/jobs/:id/outputs/:name", handle(s.putOutput))
 	return e
 }
 

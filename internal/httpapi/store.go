@@ -40,6 +40,9 @@ type store struct {
 	reviews *reviewCache
 	// kueue caches Kueue's pending workloads per LocalQueue (store_kueue.go).
 	kueue kueueQueues
+	// index orders each tenant's jobs for lists and counts the unfinished
+	// ones (store_index.go); nil without an informer cache.
+	index *jobIndex
 }
 
 func newStore(cfg Config) *store {

@@ -85,19 +85,6 @@ func (s *store) removedAfterTTL(ctx context.Context, ns, tenant, id string) bool
 	return tombstone.Gone(cm.Data, id, tenant, time.Now())
 }
 
-// listJobs lists the tenant's jobs from the cache, narrowed by REST labels.
-func (s *store) listJobs(ctx context.Context, ns, tenant string, labels map[string]string) ([]v1alpha1.AsyncJob, error) {
-	sel := client.MatchingLabels{v1alpha1.LabelTenant: tenant}
-	for k, v := range labels {
-		sel[labelPrefix+k] = v
-	}
-	var list v1alpha1.AsyncJobList
-	if err := s.cache.List(ctx, &list, client.InNamespace(ns), sel); err != nil {
-		return nil, fromKube(err, kubeAnswers{})
-	}
-	return list.Items, nil
-}
-
 // createJob creates aj. When its name is taken (an id derived from an
 // Idempotency-Key that was used before), it creates nothing and returns the job
 // that holds the name, with taken=true; that job is read from the API server,

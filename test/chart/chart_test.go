@@ -52,6 +52,7 @@ const (
 	keysSecret     = "asyncjob-api-keys"
 	keySecret      = "asyncjob-api-key-generated"
 	workerKey      = "asyncjob-worker-token-key"
+	artifactsClaim = "asyncjob-artifacts"
 )
 
 func TestLint(t *testing.T) {
@@ -81,6 +82,7 @@ func TestDefaultObjects(t *testing.T) {
 		"ClusterRole/" + apiName, "ClusterRole/" + controllerName, "ClusterRole/asyncjob-metrics-reader",
 		"ClusterRoleBinding/" + apiName, "ClusterRoleBinding/" + controllerName,
 		"Deployment/" + apiName, "Deployment/" + controllerName,
+		"PersistentVolumeClaim/" + artifactsClaim,
 		"Role/" + apiName, "Role/" + controllerName + "-leader-election",
 		"RoleBinding/" + apiName, "RoleBinding/" + controllerName + "-leader-election",
 		"Secret/" + keySecret, "Secret/" + keysSecret, "Secret/" + workerKey,
@@ -121,6 +123,9 @@ func TestDeploymentsAreRestricted(t *testing.T) {
 			RunAsUser:      ptr.To[int64](65532),
 			RunAsGroup:     ptr.To[int64](65532),
 			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+			// The default filesystem artifact store: writable by the image's group.
+			FSGroup:             ptr.To[int64](65532),
+			FSGroupChangePolicy: ptr.To(corev1.FSGroupChangeOnRootMismatch),
 		}
 		if diff := cmp.Diff(wantPod, pod.SecurityContext); diff != "" {
 			t.Errorf("%s: pod securityContext (-want +got):\n%s", name, diff)
@@ -209,6 +214,9 @@ func TestAPIDeploymentAndService(t *testing.T) {
 		"--rate-limit=20", "--rate-burst=40", "--max-unfinished-jobs=100", "--max-body-bytes=1048576",
 		"--webhook-rotation-grace=24h",
 		"--worker-token-key-file=/etc/asyncjob/worker-token/key",
+		"--artifact-store-url=file:///var/lib/asyncjob/artifacts?no_tmp_dir=true",
+		"--artifact-max-file-bytes=1073741824", "--artifact-max-request-bytes=4294967296",
+		"--artifact-max-output-bytes=4294967296", "--artifact-redirect=false", "--artifact-url-expiry=5m",
 		"--zap-log-level=info", "--zap-devel=false"}
 	if diff := cmp.Diff(wantArgs, c.Args); diff != "" {
 		t.Errorf("API args (-want +got):\n%s", diff)
@@ -469,12 +477,12 @@ func checkWorkerKeyMounts(t *testing.T, r rendered, secretName string) {
 		r.get(t, "Deployment", name, &d)
 		pod := d.Spec.Template.Spec
 		wantVolumes := []corev1.Volume{{Name: "worker-token-key", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-			SecretName: secretName, Items: []corev1.KeyToPath{{Key: "key", Path: "key"}}}}}}
+			SecretName: secretName, Items: []corev1.KeyToPath{{Key: "key", Path: "key"}}}}}, artifactsVolume(artifactsClaim)}
 		if diff := cmp.Diff(wantVolumes, pod.Volumes); diff != "" {
 			t.Errorf("%s volumes (-want +got):\n%s", name, diff)
 		}
 		c := pod.Containers[0]
-		wantMounts := []corev1.VolumeMount{{Name: "worker-token-key", MountPath: "/etc/asyncjob/worker-token", ReadOnly: true}}
+		wantMounts := []corev1.VolumeMount{{Name: "worker-token-key", MountPath: "/etc/asyncjob/worker-token", ReadOnly: true}, artifactsMount}
 		if diff := cmp.Diff(wantMounts, c.VolumeMounts); diff != "" {
 			t.Errorf("%s volumeMounts (-want +got):\n%s", name, diff)
 		}

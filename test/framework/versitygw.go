@@ -99,6 +99,13 @@ func VersitygwBinary(t testing.TB) string {
 // through the S3 API, and stops it when the test ends.
 func StartS3(t testing.TB) *S3 {
 	t.Helper()
+	return StartS3On(t, "127.0.0.1")
+}
+
+// StartS3On is StartS3 listening on host, e.g. the local cluster's HostIP
+// for pods of its real node to reach (loopback only, otherwise).
+func StartS3On(t testing.TB, host string) *S3 {
+	t.Helper()
 	bin := VersitygwBinary(t)
 	s := &S3{
 		dir:    t.TempDir(),
@@ -109,7 +116,7 @@ func StartS3(t testing.TB) *S3 {
 	// A port picked free may be taken before versitygw binds it: try again.
 	var err error
 	for range 3 {
-		if err = s.start(bin); err == nil {
+		if err = s.start(bin, host); err == nil {
 			break
 		}
 	}
@@ -125,8 +132,8 @@ func StartS3(t testing.TB) *S3 {
 	return s
 }
 
-func (s *S3) start(bin string) error {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func (s *S3) start(bin, host string) error {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return err
 	}
@@ -178,7 +185,7 @@ func (s *S3) URL() string {
 	return "s3://" + s.bucket + "?" + q.Encode()
 }
 
-// Endpoint is the server's base URL, http://127.0.0.1:PORT.
+// Endpoint is the server's base URL, http://HOST:PORT.
 func (s *S3) Endpoint() string { return s.endpoint }
 
 // Env is the credentials' environment, as the chart sets it from a Secret.

@@ -93,6 +93,9 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// 0. Storage for the chart's default artifact store (artifacts_test.go).
+	provideArtifactsVolume(ctx, t, cl)
+
 	// 1. The README's two commands, with this cluster's registry.
 	for _, line := range readmeInstallCommands(t) {
 		shell(ctx, t, c, []string{"REGISTRY=" + c.Registry()}, line)
@@ -118,6 +121,7 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 		return err == nil && lease.Spec.HolderIdentity != nil && strings.HasPrefix(*lease.Spec.HolderIdentity, release)
 	})
 	key := generatedKey(ctx, t, cl)
+	checkArtifactsStore(ctx, t, cl)
 
 	// 2. An upgrade with changed values: a job type and a new API
 	// configuration, rolled out to three replicas.
@@ -195,6 +199,7 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 		}
 		return len(left) == 0
 	})
+	checkArtifactsClaimKept(ctx, t, cl)
 	for _, crd := range []string{"asyncjobs.asyncjob.io", "asyncjobtypes.asyncjob.io"} {
 		if err := cl.Get(ctx, client.ObjectKey{Name: crd}, &apiextensionsv1.CustomResourceDefinition{}); err != nil {
 			t.Errorf("CRD %s after uninstall: %v; Helm keeps the CRDs of crds/", crd, err)

@@ -48,6 +48,12 @@ func (w *AsyncJobWrapper) Type(t string) *AsyncJobWrapper {
 	return w
 }
 
+// Inputs sets spec.inputs, the files uploaded with the submission.
+func (w *AsyncJobWrapper) Inputs(a ...asyncjobv1alpha1.Artifact) *AsyncJobWrapper {
+	w.Spec.Inputs = a
+	return w
+}
+
 // Params sets spec.parameters to the raw JSON document.
 func (w *AsyncJobWrapper) Params(raw string) *AsyncJobWrapper {
 	w.Spec.Parameters = &apiextensionsv1.JSON{Raw: []byte(raw)}
