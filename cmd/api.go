@@ -63,6 +63,7 @@ type apiFlags struct {
 	webhookCIDRs      string
 	rotationGrace     time.Duration
 	eventsHeartbeat   time.Duration
+	artifacts         apiArtifactFlags
 }
 
 // register defines the api subcommand's own flags on fs.
@@ -82,6 +83,7 @@ func (f *apiFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.workerKeyFile, "worker-token-key-file", "", "File with the key that signs worker callback tokens (the controller's key); checked at start-up.")
 	fs.StringVar(&f.webhookCIDRs, "webhook-allowed-cidrs", "", "Comma-separated CIDRs webhook URLs may name although refused by default (loopback, private, link-local); the same as the controller's.")
 	fs.DurationVar(&f.rotationGrace, "webhook-rotation-grace", webhook.DefaultRotationGrace, "How long a rotated-out webhook signing secret keeps signing.")
+	f.artifacts.register(fs)
 }
 
 func runAPI(args []string) error {
@@ -120,6 +122,15 @@ func runAPI(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	artifacts, err := f.artifacts.open(ctx)
+	if err != nil {
+		return err
+	}
+	if artifacts != nil {
+		defer func() { _ = artifacts.Close() }()
+		log.Info("artifact store configured", "url", f.artifacts.safeURL())
+	}
+
 	restCfg, err := config.GetConfig()
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
@@ -155,6 +166,8 @@ func runAPI(args []string) error {
 		WebhookPolicy:        policy,
 		WebhookRotationGrace: f.rotationGrace,
 		EventsHeartbeat:      f.eventsHeartbeat,
+		Artifacts:            artifacts,
+		ArtifactLimits:       f.artifacts.limits(),
 		Ready:                synced.Load,
 		Registerer:           reg, Gatherer: reg,
 		Log: log,

@@ -36,63 +36,132 @@ import (
 
 // createJob handles POST /v1/jobs: everything checkable is checked before the
 // AsyncJob is created, and the create is the only write, so a failure leaves
-// nothing half-created.
+// nothing half-created. A multipart/form-data body also carries files
+// (jobs_create_multipart.go).
 func (s *Server) createJob(c *gin.Context) error {
+	if isMultipartForm(c.GetHeader("Content-Type")) {
+		return s.createJobMultipart(c)
+	}
 	id, ns, err := s.namespaceOf(c)
 	if err != nil {
 		return err
 	}
 	if !isJSON(c.GetHeader("Content-Type")) {
-		return newError(problemUnsupportedMediaType, "send the job as Content-Type: application/json").
-			withHeader("Accept-Post", "application/json")
+		return newError(problemUnsupportedMediaType, "send the job as Content-Type: application/json, or with files as multipart/form-data").
+			withHeader("Accept-Post", acceptPost)
 	}
-	key, hasKey := c.Request.Header["Idempotency-Key"]
-	if hasKey && (len(key) != 1 || !validIdempotencyKey(key[0])) {
-		return newError(problemInvalidIdempotency, "Idempotency-Key must be one value of 1 to %d visible ASCII characters", maxIdempotencyKeyLength)
+	key, hasKey, err := idempotencyKeyOf(c)
+	if err != nil {
+		return err
 	}
 	body, err := readBody(c, s.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
-	req, fieldErrs, err := decodeSubmitRequest(body)
+	ctx := c.Request.Context()
+	sub, err := s.prepareSubmission(ctx, id, ns, body, key, hasKey, false)
 	if err != nil {
 		return err
 	}
-	fieldErrs = s.checkWebhookURL(req.Webhook, fieldErrs)
-	ctx := c.Request.Context()
-	jt, fieldErrs, err := s.validateAgainstType(ctx, req, fieldErrs)
+	aj, taken, err := s.store.createJob(ctx, sub.newAsyncJob(sub.hash))
 	if err != nil {
 		return err
+	}
+	return s.answerSubmission(c, sub, aj, taken, sub.hash)
+}
+
+// acceptPost is the Accept-Post hint of a 415 on POST /v1/jobs.
+const acceptPost = "application/json, multipart/form-data"
+
+// submission is a decoded and validated submit request, with everything
+// known before the AsyncJob is created.
+type submission struct {
+	tenant, ns string
+	req        submitRequest
+	jt         submittable
+	key        string
+	hasKey     bool
+	// hash fingerprints the JSON request (an upload adds its files, uploadHash).
+	hash  string
+	jobID string
+	hook  *v1alpha1.WebhookSpec
+}
+
+// idempotencyKeyOf reads the Idempotency-Key header, if any.
+func idempotencyKeyOf(c *gin.Context) (string, bool, error) {
+	key, hasKey := c.Request.Header["Idempotency-Key"]
+	if !hasKey {
+		return "", false, nil
+	}
+	if len(key) != 1 || !validIdempotencyKey(key[0]) {
+		return "", false, newError(problemInvalidIdempotency, "Idempotency-Key must be one value of 1 to %d visible ASCII characters", maxIdempotencyKeyLength)
+	}
+	return key[0], true, nil
+}
+
+// prepareSubmission decodes and validates the JSON submit request (the body,
+// or an upload's job part) and checks the quota: all of it happens before
+// anything is stored or created. withUploads says files may follow, so the
+// type's input parameters are checked once they are known
+// (checkInputParameters); without, each must be a URL.
+func (s *Server) prepareSubmission(ctx context.Context, id identity, ns string, body []byte, key string, hasKey, withUploads bool) (*submission, error) {
+	req, fieldErrs, err := decodeSubmitRequest(body)
+	if err != nil {
+		return nil, err
+	}
+	fieldErrs = s.checkWebhookURL(req.Webhook, fieldErrs)
+	jt, fieldErrs, err := s.validateAgainstType(ctx, req, fieldErrs)
+	if err != nil {
+		return nil, err
+	}
+	if !withUploads {
+		fieldErrs = append(fieldErrs, checkInputParameters(jt.obj, req.Parameters, nil)...)
+		sortFieldErrors(fieldErrs)
 	}
 	if len(fieldErrs) > 0 {
 		ve := newError(problemValidationFailed, "the request has %d invalid field(s); see errors", len(fieldErrs))
 		ve.fields = fieldErrs
-		return ve
+		return nil, ve
+	}
+	if hasArtifacts(jt.obj) && s.cfg.Artifacts == nil {
+		return nil, artifactsNotConfigured()
 	}
 	if err := s.checkUnfinishedQuota(ctx, ns, id.Tenant); err != nil {
-		return err
+		return nil, err
 	}
-
 	hash, err := requestHash(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	jobID := uuid.NewString()
 	if hasKey {
-		jobID = jobIDForKey(id.Tenant, key[0])
+		jobID = jobIDForKey(id.Tenant, key)
 	}
 	hook, err := s.webhookSpec(ctx, ns, req.Webhook)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	aj := newAsyncJob(ns, jobID, id.Tenant, req, hash)
-	aj.Spec.Webhook = hook
-	aj, taken, err := s.store.createJob(ctx, aj)
-	if err != nil {
-		return err
+	return &submission{tenant: id.Tenant, ns: ns, req: req, jt: jt, key: key, hasKey: hasKey,
+		hash: hash, jobID: jobID, hook: hook}, nil
+}
+
+// newAsyncJob is the AsyncJob the submission creates, fingerprinted by hash.
+func (sub *submission) newAsyncJob(hash string) *v1alpha1.AsyncJob {
+	aj := newAsyncJob(sub.ns, sub.jobID, sub.tenant, sub.req, hash)
+	aj.Spec.Webhook = sub.hook
+	if hasArtifacts(sub.jt.obj) {
+		// The controller removes the job's files before the AsyncJob goes.
+		aj.Finalizers = append(aj.Finalizers, v1alpha1.FinalizerArtifacts)
 	}
+	return aj
+}
+
+// answerSubmission answers a create: the new job (202, or 200 when it finished
+// within Prefer: wait=N), or, when its id was taken, the original one if this
+// is a replay of its Idempotency-Key.
+func (s *Server) answerSubmission(c *gin.Context, sub *submission, aj *v1alpha1.AsyncJob, taken bool, hash string) error {
 	if taken {
-		if err := checkReplay(aj, id.Tenant, hasKey, hash); err != nil {
+		if err := checkReplay(aj, sub.tenant, sub.hasKey, hash); err != nil {
 			return err
 		}
 		c.Header("Idempotent-Replayed", "true")
@@ -106,9 +175,9 @@ func (s *Server) createJob(c *gin.Context) error {
 		s.jobHeaders(c, aj)
 		return writeJSON(c, http.StatusOK, toJob(aj))
 	}
-	c.Header("Retry-After", strconv.Itoa(pollOf(jt.obj)))
+	c.Header("Retry-After", strconv.Itoa(pollOf(sub.jt.obj)))
 	s.jobHeaders(c, aj)
-	return writeJSON(c, http.StatusAccepted, s.jobView(ctx, aj))
+	return writeJSON(c, http.StatusAccepted, s.jobView(c.Request.Context(), aj))
 }
 
 // validateAgainstType adds the type's errors: unknown or not-ready type, and

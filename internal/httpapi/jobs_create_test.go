@@ -125,7 +125,7 @@ func TestSubmitRejectsBadBodies(t *testing.T) {
 			if p := r.problem(t); p.Code != tc.code || p.Detail == "" || p.Instance != "/v1/jobs" {
 				t.Errorf("problem %+v", p)
 			}
-			if tc.status == 415 && r.Header.Get("Accept-Post") != "application/json" {
+			if tc.status == 415 && r.Header.Get("Accept-Post") != acceptPost {
 				t.Errorf("415 without Accept-Post: %v", r.Header)
 			}
 		})

@@ -85,9 +85,10 @@ var problemTypes = []problemType{
 	// Defined beside their routes: logs (jobs_logs.go), worker callbacks (auth_worker.go).
 	problemLogsNotReady, problemNoLogs, problemJobGone,
 	problemNoWebhook, problemDeliveryNotFound, problemSecretRotationConflict,
-	// Artifacts (problem_artifacts.go).
+	// Artifacts and uploads (problem_artifacts.go).
 	problemArtifactsNotConfigured, problemArtifactsUnavailable, problemArtifactNotFound, problemInvalidArtifactName,
 	problemArtifactNameTaken, problemRangeNotSatisfiable, problemPreconditionFailed, problemIncompleteBody,
+	problemMalformedMultipart, problemUploadInProgress,
 }
 
 // problemDetails is an RFC 9457 problem details object with this API's extension

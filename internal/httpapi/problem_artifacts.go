@@ -33,6 +33,8 @@ var (
 	problemRangeNotSatisfiable    = problemType{"range-not-satisfiable", "Range not satisfiable", http.StatusRequestedRangeNotSatisfiable, "RANGE_NOT_SATISFIABLE"}
 	problemPreconditionFailed     = problemType{"precondition-failed", "Precondition failed", http.StatusPreconditionFailed, "PRECONDITION_FAILED"}
 	problemIncompleteBody         = problemType{"incomplete-body", "Request body incomplete", http.StatusBadRequest, "INCOMPLETE_BODY"}
+	problemMalformedMultipart     = problemType{"malformed-multipart", "Malformed multipart body", http.StatusBadRequest, "MALFORMED_MULTIPART"}
+	problemUploadInProgress       = problemType{"upload-in-progress", "Upload with this Idempotency-Key in progress", http.StatusConflict, "UPLOAD_IN_PROGRESS"}
 )
 
 // artifactsNotConfigured answers a route that needs the store on a server

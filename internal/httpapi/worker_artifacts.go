@@ -19,20 +19,13 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/asyncjob/asyncjob/internal/artifact"
 )
-
-// bodyIdleTimeout bounds the wait for the next bytes of a file being
-// uploaded. The server's read timeout bounds a whole request and would cut
-// a large file; a file's upload lasts as long as its bytes keep coming.
-const bodyIdleTimeout = 30 * time.Second
 
 // getInput handles GET /v1/jobs/{id}/inputs/{name} (worker token only): the
 // job's input, as a client downloads it (ETag "<sha256>", Range).
@@ -85,7 +78,7 @@ func (s *Server) putOutput(c *gin.Context) error {
 	if c.Request.ContentLength > limit {
 		return tooLarge
 	}
-	body := &uploadBody{r: c.Request.Body, rc: http.NewResponseController(c.Writer)}
+	body := newUploadBody(c.Writer, c.Request, limit+1) // Put enforces limit; this only moves the read deadline
 	unbounded := unboundedContext(c.Request.Context())
 	out, err := st.Put(unbounded, aj.Namespace, aj.Name, artifact.Output, name, body, artifact.PutOptions{MaxBytes: limit, ContentType: contentType})
 	switch {
@@ -126,24 +119,4 @@ func outputContentType(header string) (string, error) {
 		return "", newError(problemUnsupportedMediaType, "Content-Type %q is not a media type of at most %d bytes (type/subtype; parameters)", header, maxContentTypeBytes)
 	}
 	return formatted, nil
-}
-
-// uploadBody reads a request body for the store: it moves the connection's
-// read deadline forward before each read, so the server's read timeout
-// bounds a pause rather than the whole upload, and it keeps the body's own
-// read error, to tell a client that went away from a store that failed.
-type uploadBody struct {
-	r   io.Reader
-	rc  *http.ResponseController
-	err error
-}
-
-func (b *uploadBody) Read(p []byte) (int, error) {
-	// An error means the writer has no deadline to move (a test recorder).
-	_ = b.rc.SetReadDeadline(time.Now().Add(bodyIdleTimeout))
-	n, err := b.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		b.err = err
-	}
-	return n, err
 }

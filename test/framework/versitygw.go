@@ -139,6 +139,21 @@ func (s *S3) start(bin, host string) error {
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
+	return s.run(bin, addr)
+}
+
+// Restart starts a stopped server again, on the same address and directory:
+// a store that comes back after an outage, for code that holds its URL.
+func (s *S3) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	if err := s.run(VersitygwBinary(t), strings.TrimPrefix(s.endpoint, "http://")); err != nil {
+		t.Fatalf("restarting versitygw: %v", err)
+	}
+	s.stopOnce = sync.Once{}
+}
+
+func (s *S3) run(bin, addr string) error {
 	s.endpoint = "http://" + addr
 	s.logs = &syncBuffer{}
 	s.cmd = exec.Command(bin, "--access", s.access, "--secret", s.secret, "--region", S3Region,

@@ -89,6 +89,13 @@ func (w *AsyncJobWrapper) Webhook(url string, events ...asyncjobv1alpha1.Webhook
 	return w
 }
 
+// Finalizer adds a finalizer, e.g. asyncjobv1alpha1.FinalizerArtifacts, as
+// the REST API sets it on a job with files.
+func (w *AsyncJobWrapper) Finalizer(f string) *AsyncJobWrapper {
+	w.Finalizers = append(w.Finalizers, f)
+	return w
+}
+
 // Cancel sets spec.cancel.
 func (w *AsyncJobWrapper) Cancel() *AsyncJobWrapper {
 	w.Spec.Cancel = true

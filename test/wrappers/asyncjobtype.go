@@ -200,3 +200,11 @@ func (w *AsyncJobTypeWrapper) Kueue(localQueue string) *AsyncJobTypeWrapper {
 	w.Spec.Kueue = &asyncjobv1alpha1.KueueQueue{LocalQueue: localQueue}
 	return w
 }
+
+// Artifacts declares the files the type's jobs take and produce; the API
+// requires the entrypoint for it, so this sets Inject too.
+func (w *AsyncJobTypeWrapper) Artifacts(inputParameters []string, outputs ...string) *AsyncJobTypeWrapper {
+	w.Spec.Artifacts = &asyncjobv1alpha1.TypeArtifacts{InputParameters: inputParameters, Outputs: outputs}
+	w.Spec.Entrypoint = asyncjobv1alpha1.EntrypointInject
+	return w
+}
