@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local cluster's real node needs from Debian's packages:
-# containerd, runc and the CNI plugins (into /usr/lib/cni). It needs root;
+# containerd, runc and the CNI plugins (into /usr/lib/cni), and ffmpeg, whose
+# ffmpeg and ffprobe the convert tests run on this machine (to make a video to
+# upload and to check what the job made). It needs root;
 # without it, it says so and fails, and the real-node tests skip (or fail,
 # with ASYNCJOB_REQUIRE_REAL_NODE=1, as CI sets it).
 #
@@ -11,6 +13,7 @@ needed=()
 [ -x /usr/bin/containerd ] || needed+=(containerd)
 [ -x /usr/sbin/runc ] || needed+=(runc)
 [ -x /usr/lib/cni/bridge ] || needed+=(containernetworking-plugins)
+[ -x /usr/bin/ffprobe ] || needed+=(ffmpeg)
 if [ ${#needed[@]} -eq 0 ]; then
   exit 0
 fi

@@ -19,9 +19,12 @@ limitations under the License.
 // convert type, and the asyncjob controller and REST API with API-key
 // authentication on localhost:8080. Where this machine can run the local
 // cluster's real node (root, containerd: see localcluster.RealNodeUnavailable)
-// it adds that node and the convert-live sample type, whose worker really
-// runs there through the injected entrypoint, reporting progress and its
-// result to the API. Ctrl-C tears it all down.
+// it adds that node, and convert is then the real type: Debian's ffmpeg
+// (localcluster.FFmpegImage, built by hack/ffmpeg-image) converts uploaded
+// files there, with a filesystem artifact store in the stack's directory;
+// the convert-live sample type runs there too. Both run through the injected
+// entrypoint, reporting progress and results to the API. Ctrl-C tears it all
+// down.
 package main
 
 import (
@@ -30,6 +33,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -87,7 +91,7 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Printf("dev: "+format+"\n", args...) }
 	if realNode {
-		logf("adding the real node (kubelet, containerd), for the convert-live type")
+		logf("adding the real node (kubelet, containerd), for the real convert type (ffmpeg) and convert-live")
 	}
 	logf("webhook URLs on loopback (%s) are allowed, for a receiver on this machine; a real install refuses them", devWebhookCIDRs)
 
@@ -103,6 +107,12 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 		// A webhook receiver on this machine must be accepted: the API
 		// refuses loopback URLs unless allowed (docs/api.md, Webhooks).
 		APIArgs: []string{"--webhook-allowed-cidrs=" + devWebhookCIDRs},
+		BeforeStart: func(ctx context.Context, s *stack.Stack) error {
+			if !realNode {
+				return nil
+			}
+			return realConvertSetUp(ctx, s, logf)
+		},
 	})
 	if err != nil {
 		return err
@@ -114,15 +124,21 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 		}
 	}()
 
-	sample, err := stack.SampleType(localcluster.PodBehavior{
-		RunFor:             runFor,
-		TerminationMessage: `{"output":"https://example.com/video.webm","format":"webm","simulated":true}`,
-	})
+	// convert: the real one on the real node, else the pretend sample.
+	var sample *asyncjobv1alpha1.AsyncJobType
+	if realNode {
+		sample, err = stack.ConvertType(localcluster.FFmpegImage)
+	} else {
+		sample, err = stack.SampleType(localcluster.PodBehavior{
+			RunFor:             runFor,
+			TerminationMessage: `{"output":"https://example.com/video.webm","format":"webm","simulated":true}`,
+		})
+	}
 	if err != nil {
 		return err
 	}
 	if err := s.Client.Create(ctx, sample); err != nil {
-		return fmt.Errorf("creating the sample type: %w", err)
+		return fmt.Errorf("creating the convert type: %w", err)
 	}
 	var live *asyncjobv1alpha1.AsyncJobType
 	if realNode {
@@ -135,11 +151,29 @@ func run(addr string, nodes int, runFor time.Duration, keep, realNode bool) erro
 	}
 	printWelcome(s, sample)
 	if live != nil {
+		printConvert(s)
 		printLive(s, live)
 	}
 	fmt.Print("\nCtrl-C stops everything.\n")
 	<-ctx.Done()
 	return nil
+}
+
+// realConvertSetUp readies the real convert type, before the controller and
+// the API start: the artifact store, a directory in the stack's (removed
+// with it), on both command lines; and the ffmpeg image in the real node.
+func realConvertSetUp(ctx context.Context, s *stack.Stack, logf func(string, ...any)) error {
+	dir := filepath.Join(s.Dir(), "artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// no_tmp_dir: partial writes stay in dir, so the final rename works.
+	storeFlag := "--artifact-store-url=file://" + dir + "?no_tmp_dir=true"
+	s.AddAPIArgs(storeFlag)
+	s.AddControllerArgs(storeFlag)
+	logf("artifact store: %s", dir)
+	logf("importing the ffmpeg image %s into the real node (built from Debian's packages on first use: minutes)", localcluster.FFmpegImage)
+	return s.Cluster.LoadFFmpegImage(ctx)
 }
 
 // devWebhookCIDRs are the destinations make dev allows webhooks to, beyond
@@ -152,7 +186,7 @@ asyncjob is running.
 
   REST API      %[1]s   (OpenAPI: %[1]s/openapi.json)
   tenant        dev, namespace %[2]s, API key below
-  job type      %[3]s (the sample; its pods run on simulated nodes for %[4]s)
+  job type      %[3]s (%[4]s)
   logs          %[5]s/{controller,api}.log
 
 What is real: etcd, kube-apiserver, kube-controller-manager (the Job controller
@@ -164,7 +198,23 @@ Paste into another terminal:
   export KUBECONFIG=%[6]s
   export API=%[1]s KEY=%[7]s
 
-  # submit a conversion: 202 Accepted, Location: /v1/jobs/<id>
+%[10]s
+  # or watch from Kubernetes' side
+  kubectl get asyncjobs -n %[2]s -o wide -w
+
+Webhooks may go to loopback here (--webhook-allowed-cidrs=%[9]s), so a
+receiver on this machine works; a real deployment refuses loopback and
+private addresses (docs/webhooks.md).
+`, s.APIURL, stack.Namespace("dev"), sample.Name, sampleDescription(s, sample), s.Dir(), s.Cluster.Kubeconfig(), s.APIKeys["dev"], simulatedExcept(s), devWebhookCIDRs, submitExample(s))
+}
+
+// submitExample submits a pretend conversion, on simulated nodes; with the
+// real node, convert converts an upload (printConvert).
+func submitExample(s *stack.Stack) string {
+	if s.Cluster.RealNodeName() != "" {
+		return "  # convert a file: see below\n"
+	}
+	return `  # submit a conversion: 202 Accepted, Location: /v1/jobs/<id>
   ID=$(curl -s -X POST "$API/v1/jobs" -H "Authorization: Bearer $KEY" \
     -H 'Content-Type: application/json' \
     -d '{"type":"convert","parameters":{"input":"https://example.com/video.mov","format":"webm"}}' \
@@ -172,14 +222,41 @@ Paste into another terminal:
 
   # poll it: PENDING, then RUNNING, then COMPLETED with a result
   curl -s "$API/v1/jobs/$ID" -H "Authorization: Bearer $KEY"; echo
+`
+}
 
-  # or watch from Kubernetes' side
-  kubectl get asyncjobs -n %[2]s -o wide -w
+func sampleDescription(s *stack.Stack, sample *asyncjobv1alpha1.AsyncJobType) string {
+	if s.Cluster.RealNodeName() != "" {
+		return "ffmpeg, for real, on the real node: below"
+	}
+	return "the pretend sample; its pods run on simulated nodes for " + sampleRunFor(sample)
+}
 
-Webhooks may go to loopback here (--webhook-allowed-cidrs=%[9]s), so a
-receiver on this machine works; a real deployment refuses loopback and
-private addresses (docs/webhooks.md).
-`, s.APIURL, stack.Namespace("dev"), sample.Name, sampleRunFor(sample), s.Dir(), s.Cluster.Kubeconfig(), s.APIKeys["dev"], simulatedExcept(s), devWebhookCIDRs)
+// printConvert shows the real convert type: upload, progress, download.
+func printConvert(s *stack.Stack) {
+	fmt.Printf(`
+The convert type converts for real on the real node: ffmpeg from Debian's
+packages (image %[1]s), the files in the store %[2]s/artifacts.
+
+  # a few seconds of video to convert (or bring your own clip.mov)
+  ffmpeg -f lavfi -i testsrc=duration=5:size=640x360:rate=25 -f lavfi -i sine=duration=5 \
+    -c:v libx264 -c:a aac -y clip.mov
+
+  # upload it and convert it to webm: 202 Accepted, Location: /v1/jobs/<id>
+  ID=$(curl -s -H "Authorization: Bearer $KEY" \
+    -F job='{"type":"convert","parameters":{"input":"clip.mov","format":"webm"}}' \
+    -F clip.mov=@clip.mov "$API/v1/jobs" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p'); echo "$ID"
+
+  # poll it until COMPLETED: progress rises with ffmpeg's
+  curl -s "$API/v1/jobs/$ID" -H "Authorization: Bearer $KEY"; echo
+
+  # list its files, then download the webm
+  curl -s "$API/v1/jobs/$ID/artifacts" -H "Authorization: Bearer $KEY"; echo
+  curl -s -O -H "Authorization: Bearer $KEY" "$API/v1/jobs/$ID/artifacts/clip.webm"
+
+  # parameters: format (webm mp4 mkv mov ogg mp3 wav flac), videoCodec,
+  # audioCodec, width, height, duration: curl -s "$API/v1/types/convert" ...
+`, localcluster.FFmpegImage, s.Dir())
 }
 
 func simulatedExcept(s *stack.Stack) string {

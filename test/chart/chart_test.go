@@ -78,6 +78,7 @@ func TestDefaultObjects(t *testing.T) {
 	t.Parallel()
 	r := render(t)
 	want := []string{
+		"AsyncJobType/convert", // convert.enabled
 		"ClusterRole/" + apiName, "ClusterRole/" + controllerName, "ClusterRole/asyncjob-metrics-reader",
 		"ClusterRoleBinding/" + apiName, "ClusterRoleBinding/" + controllerName,
 		"Deployment/" + apiName, "Deployment/" + controllerName,
@@ -611,8 +612,9 @@ func TestJobTypes(t *testing.T) {
 	if echo.Spec.Description != "echo" || len(echo.Spec.Template.Spec.Template.Spec.Containers) != 1 {
 		t.Errorf("echo from --set-json: %+v", echo.Spec)
 	}
-	if n := len(render(t).find("AsyncJobType")); n != 0 {
-		t.Errorf("%d AsyncJobTypes with the default values, want none", n)
+	// Beyond the chart's own convert type (convert.enabled).
+	if r := render(t, "--set", "convert.enabled=false"); len(r.find("AsyncJobType")) != 0 {
+		t.Errorf("AsyncJobTypes with no jobTypes and convert off: %v, want none", r.names())
 	}
 }
 
@@ -743,7 +745,8 @@ func TestOverrides(t *testing.T) {
 func TestOptionalFeaturesOffByDefault(t *testing.T) {
 	t.Parallel()
 	r := render(t)
-	for _, kind := range []string{"ServiceMonitor", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "AsyncJobType"} {
+	// The convert type is on by default (TestConvertTypeByDefault).
+	for _, kind := range []string{"ServiceMonitor", "PodDisruptionBudget", "NetworkPolicy", "Ingress"} {
 		if n := len(r.find(kind)); n != 0 {
 			t.Errorf("%d %s with the default values, want none", n, kind)
 		}

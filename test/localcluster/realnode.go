@@ -55,6 +55,7 @@ type realNode struct {
 	dir, socket, bridge string
 	kubeProxy           string   // kube-proxy's binary, for its cleanup; "" until started
 	lock                *os.File // held from start until cleanup is done
+	ffmpeg              ffmpegLoad
 }
 
 // startRealNode starts the registry and containerd, imports the pause,

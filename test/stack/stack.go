@@ -78,6 +78,9 @@ type Options struct {
 	RealNodeWorkers bool
 	// Log receives progress lines; nil is silent.
 	Log func(format string, args ...any)
+	// ArtifactStoreURL, when set, is both processes' --artifact-store-url
+	// (a gocloud.dev/blob URL: file:///DIR?no_tmp_dir=true, s3://...).
+	ArtifactStoreURL string
 	// ControllerArgs and APIArgs are appended to the controller's and the
 	// API's command lines; a flag given again overrides the stack's own.
 	ControllerArgs []string
@@ -201,6 +204,7 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 			return nil, err
 		}
 	}
+	s.artifactStoreArgs()
 	if err = s.defineReplicas(); err != nil {
 		return nil, err
 	}

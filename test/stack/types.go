@@ -75,3 +75,20 @@ func readSample(file string) (*asyncjobv1alpha1.AsyncJobType, error) {
 	}
 	return t, nil
 }
+
+// ConvertType is config/samples' real convert type (ffmpeg), its container
+// running image: localcluster.FFmpegImage on the real node (after
+// Cluster.LoadFFmpegImage), which no registry serves, so it is never
+// pulled. It needs Options.RealNodeWorkers and an artifact store.
+func ConvertType(image string) (*asyncjobv1alpha1.AsyncJobType, error) {
+	t, err := readSample("asyncjob_v1alpha1_asyncjobtype_ffmpeg.yaml")
+	if err != nil {
+		return nil, err
+	}
+	c := &t.Spec.Template.Spec.Template.Spec.Containers[0]
+	c.Image = image
+	if image == localcluster.FFmpegImage {
+		c.ImagePullPolicy = corev1.PullNever
+	}
+	return t, nil
+}
