@@ -349,8 +349,8 @@ func TestUploadRefusedBeforeFiles(t *testing.T) {
 	u.request(http.MethodPost, "/v1/jobs", u.tenantB, u.jobJSON("https://example.com/a.mov")).expect(t, http.StatusAccepted)
 	// The quota counts from the cache (a soft bound): wait until it has the job.
 	u.eventually("the server's cache has tenant B's job", func() bool {
-		jobs, err := u.server.store.listJobs(context.Background(), u.tenantB, u.tenantB, nil)
-		return err == nil && len(jobs) == 1
+		n, err := u.server.store.unfinishedJobs(context.Background(), u.tenantB, u.tenantB)
+		return err == nil && n == 1
 	})
 	cases := []struct {
 		name, tenant, job string
