@@ -21,8 +21,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -72,28 +70,13 @@ func (f *apiArtifactFlags) open(ctx context.Context) (*artifact.Store, error) {
 	}
 	st, err := artifact.Open(ctx, f.storeURL)
 	if err != nil {
-		return nil, fmt.Errorf("--artifact-store-url %s: %s", f.safeURL(), f.redact(err.Error()))
+		return nil, fmt.Errorf("--artifact-store-url %s: %s", f.safeURL(), scrubStoreURL(err.Error(), f.storeURL))
 	}
 	return st, nil
 }
 
 // safeURL is the store URL as it may be logged: scheme, host and path.
-func (f *apiArtifactFlags) safeURL() string {
-	u, err := url.Parse(f.storeURL)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-}
-
-// redact replaces the URL, as the driver may quote it, in s.
-func (f *apiArtifactFlags) redact(s string) string {
-	s = strings.ReplaceAll(s, f.storeURL, f.safeURL())
-	if u, err := url.Parse(f.storeURL); err == nil {
-		s = strings.ReplaceAll(s, u.String(), f.safeURL())
-	}
-	return s
-}
+func (f *apiArtifactFlags) safeURL() string { return redactStoreURL(f.storeURL) }
 
 // byteSize is a flag of bytes that also takes Kubernetes quantities (1Gi).
 type byteSize int64
